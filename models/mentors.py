@@ -1,0 +1,47 @@
+"""Mentors and the activity-type catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+class Mentor(SQLModel, table=True):
+    __tablename__ = "mentor"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ActivityType(SQLModel, table=True):
+    __tablename__ = "activity_type"
+
+    id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(unique=True, max_length=64)
+    display_name: str = Field(max_length=200)
+
+
+def mentors_by_ids(ids: Sequence[str]) -> Select[tuple[Mentor]]:
+    return select(Mentor).where(Mentor.id.in_(ids))  # type: ignore[attr-defined]
+
+
+def mentor_page(*, offset: int, limit: int) -> Select[tuple[Mentor]]:
+    return select(Mentor).order_by(Mentor.id).offset(offset).limit(limit)
+
+
+def mentor_count() -> Select[tuple[int]]:
+    return select(func.count()).select_from(Mentor)
+
+
+def activity_type_page(*, offset: int, limit: int) -> Select[tuple[ActivityType]]:
+    return select(ActivityType).order_by(ActivityType.id).offset(offset).limit(limit)
+
+
+def activity_type_count() -> Select[tuple[int]]:
+    return select(func.count()).select_from(ActivityType)

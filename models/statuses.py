@@ -1,0 +1,179 @@
+"""Mentor statuses and pause records: tables and the statements that read them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ColumnElement, Index, Select, and_, func, select, text, true
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, new_version, utcnow
+
+
+class MentorStatus(SQLModel, table=True):
+    __tablename__ = "mentor_status"
+    __table_args__ = (Index("ix_mentor_status_status", "status", "mentor_id"),)
+
+    mentor_id: str = Field(primary_key=True, foreign_key="mentor.id", ondelete="CASCADE")
+    status: str = Field(max_length=16)
+    pause_start_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expected_return_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pause_reason: str | None = Field(default=None, max_length=500)
+    # `metadata` is reserved on declarative classes, so the attribute has another name.
+    extra: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
+    )
+    last_updated: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: str = Field(default_factory=new_version, max_length=32)
+
+
+class PauseRecord(SQLModel, table=True):
+    __tablename__ = "pause_record"
+    __table_args__ = (
+        # The invariant "never two active pause records for one mentor", held by the database
+        # itself so that no race between two transactions can break it.
+        Index(
+            "uq_pause_record_one_active_per_mentor",
+            "mentor_id",
+            unique=True,
+            sqlite_where=text("is_active"),
+            postgresql_where=text("is_active"),
+        ),
+        Index("ix_pause_record_mentor_start", "mentor_id", "start_date"),
+        Index("ix_pause_record_active_return", "is_active", "expected_return_date"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    mentor_id: str = Field(foreign_key="mentor.id", ondelete="CASCADE")
+    start_date: datetime = Field(sa_type=UTCDateTime)
+    expected_return_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    is_active: bool
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: str = Field(default_factory=new_version, max_length=32)
+
+
+# --- mentor statuses -------------------------------------------------------------------------
+
+
+def status_of(mentor_id: str, *, for_update: bool = False) -> Select[tuple[MentorStatus]]:
+    statement = select(MentorStatus).where(MentorStatus.mentor_id == mentor_id)
+    return statement.with_for_update() if for_update else statement
+
+
+def statuses_of(mentor_ids: Sequence[str]) -> Select[tuple[MentorStatus]]:
+    return select(MentorStatus).where(MentorStatus.mentor_id.in_(mentor_ids))  # type: ignore[attr-defined]
+
+
+def _status_filter(status: str | None) -> ColumnElement[bool]:
+    return MentorStatus.status == status if status is not None else true()  # type: ignore[return-value]
+
+
+def status_page(*, status: str | None, offset: int, limit: int) -> Select[tuple[MentorStatus]]:
+    return (
+        select(MentorStatus)
+        .where(_status_filter(status))
+        .order_by(MentorStatus.mentor_id)
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+def status_count(*, status: str | None) -> Select[tuple[int]]:
+    return select(func.count()).select_from(MentorStatus).where(_status_filter(status))
+
+
+# --- pause records ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseRecordFilter:
+    """Which pause records a list shows; `None` means "any"."""
+
+    mentor_id: str | None = None
+    is_active: bool | None = None
+    overdue_at: datetime | None = None  # active records whose expected return is before this
+
+
+def _pause_conditions(where: PauseRecordFilter) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [true()]
+    if where.mentor_id is not None:
+        conditions.append(PauseRecord.mentor_id == where.mentor_id)  # type: ignore[arg-type]
+    if where.is_active is not None:
+        conditions.append(PauseRecord.is_active == where.is_active)  # type: ignore[arg-type]
+    if where.overdue_at is not None:
+        conditions.append(PauseRecord.is_active == true())  # type: ignore[arg-type]
+        conditions.append(PauseRecord.expected_return_date < where.overdue_at)  # type: ignore[arg-type,operator]
+    return and_(*conditions)
+
+
+_NEWEST_FIRST = (PauseRecord.start_date.desc(), PauseRecord.id.desc())  # type: ignore[attr-defined]
+
+
+def pause_record(record_id: str, *, for_update: bool = False) -> Select[tuple[PauseRecord]]:
+    statement = select(PauseRecord).where(PauseRecord.id == record_id)
+    return statement.with_for_update() if for_update else statement
+
+
+def pause_records_by_ids(record_ids: Sequence[str]) -> Select[tuple[PauseRecord]]:
+    return select(PauseRecord).where(PauseRecord.id.in_(record_ids))  # type: ignore[attr-defined]
+
+
+def active_pause_record(mentor_id: str) -> Select[tuple[PauseRecord]]:
+    return (
+        select(PauseRecord)
+        .where(PauseRecord.mentor_id == mentor_id, PauseRecord.is_active == true())
+        .with_for_update()
+    )
+
+
+def pause_record_page(
+    where: PauseRecordFilter, *, offset: int, limit: int
+) -> Select[tuple[PauseRecord]]:
+    return (
+        select(PauseRecord)
+        .where(_pause_conditions(where))
+        .order_by(*_NEWEST_FIRST)
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+def pause_record_count(where: PauseRecordFilter) -> Select[tuple[int]]:
+    return select(func.count()).select_from(PauseRecord).where(_pause_conditions(where))
+
+
+def pause_records_of_mentors(
+    mentor_ids: Sequence[str], where: PauseRecordFilter, *, offset: int, limit: int
+) -> Select[tuple[PauseRecord]]:
+    """One page of pause records for each of many mentors, in one statement."""
+    position = (
+        func.row_number()
+        .over(partition_by=PauseRecord.mentor_id, order_by=_NEWEST_FIRST)
+        .label("position")
+    )
+    ranked = (
+        select(PauseRecord.id, position)  # type: ignore[call-overload]
+        .where(PauseRecord.mentor_id.in_(mentor_ids), _pause_conditions(where))  # type: ignore[attr-defined]
+        .subquery()
+    )
+    return (
+        select(PauseRecord)
+        .join(ranked, ranked.c.id == PauseRecord.id)
+        .where(ranked.c.position > offset, ranked.c.position <= offset + limit)
+        .order_by(PauseRecord.mentor_id, *_NEWEST_FIRST)
+    )
+
+
+def pause_record_counts_of_mentors(
+    mentor_ids: Sequence[str], where: PauseRecordFilter
+) -> Select[tuple[str, int]]:
+    return (
+        select(PauseRecord.mentor_id, func.count())
+        .where(PauseRecord.mentor_id.in_(mentor_ids), _pause_conditions(where))  # type: ignore[attr-defined]
+        .group_by(PauseRecord.mentor_id)
+    )
