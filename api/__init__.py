@@ -1,0 +1,1 @@
+"""The FastAPI app, the REST compatibility layer and the command line."""

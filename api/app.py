@@ -1,0 +1,77 @@
+"""Builds the FastAPI app: `/graphql`, the REST compatibility layer, health checks and docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
+from starlette.responses import Response
+
+from api.graphql import graphql_router
+from api.rest.problems import install_problem_handlers, problem_response
+from api.rest.register import build_router
+from api.rest.table import ROUTES
+from api.settings import Settings
+from graph.context import Context, GraphConfig
+from graph.schema import build_schema
+from models.database import Database
+
+DESCRIPTION = """\
+One gateway for peer-mentoring data. **GraphQL** at [`/graphql`](/graphql) (GraphiQL in a browser)
+is the primary API; the legacy REST contracts below are served by running the same GraphQL
+operations (each route's description shows its operation). Errors are RFC 9457 problem details.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    database = Database(settings.database_url)
+    config = GraphConfig(timezone=settings.zone, expose_sql_count=settings.expose_sql_count)
+    schema = build_schema(expose_sql_count=settings.expose_sql_count)
+
+    def make_context(_: Request) -> Context:
+        return Context(database=database, config=config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = FastAPIOffline(
+        title="mentor-gateway",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None if settings.is_production else "/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_problem_handlers(app)
+    app.include_router(
+        graphql_router(schema, make_context, graphiql=not settings.is_production),
+        prefix="/graphql",
+        include_in_schema=False,
+    )
+    app.include_router(build_router(ROUTES, schema, make_context))
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The database answers",
+        responses={503: {"description": "The database does not answer"}},
+    )
+    async def readyz() -> Response:
+        try:
+            await database.ping()
+        except Exception:  # any failure to reach the database means "not ready"
+            return problem_response(503, "The database does not answer.")
+        return Response(b'{"status":"ready"}', media_type="application/json")
+
+    return app

@@ -1,0 +1,1 @@
+"""One module per legacy contract: its request/response models and its rows of the route table."""

@@ -1,0 +1,307 @@
+"""contracts/mentor-statuses.txt: mentor statuses and pause records (10 endpoints)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.rest.contracts.common import ListOf, PageQuery
+from api.rest.route import RequestBody, RestRoute
+from domain.status_rules import StatusValue
+from domain.validation import MAX_ID_LENGTH, MAX_TEXT_LENGTH
+
+BASE = "/api/v1/mentor-statuses"
+MentorId = Field(min_length=1, max_length=MAX_ID_LENGTH)
+Text = Field(default=None, max_length=MAX_TEXT_LENGTH)
+
+# --- response shapes -------------------------------------------------------------------------
+
+
+class MentorStatusSummary(BaseModel):
+    mentor_id: str
+    status: StatusValue
+    is_paused: bool
+    pause_start_date: AwareDatetime | None
+    expected_return_date: AwareDatetime | None
+    last_updated: AwareDatetime
+
+
+class MentorStatusOut(MentorStatusSummary):
+    pause_reason: str | None
+    metadata: dict[str, Any]
+
+
+class DeletedMentorStatus(BaseModel):
+    deleted: bool
+    mentor_id: str
+
+
+class PauseRecordSummary(BaseModel):
+    pause_record_id: str
+    mentor_id: str
+    start_date: AwareDatetime
+    expected_return_date: AwareDatetime | None
+    end_date: AwareDatetime | None
+    is_active: bool
+    reason: str | None
+
+
+class PauseRecordOut(PauseRecordSummary):
+    created_at: AwareDatetime
+
+
+class DeletedPauseRecord(BaseModel):
+    deleted: bool
+    pause_record_id: str
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class StatusQuery(PageQuery):
+    status: StatusValue | None = Field(default=None, description="Only statuses of this kind.")
+
+
+class PauseRecordQuery(PageQuery):
+    mentor_id: str | None = Field(default=None, description="Only this mentor's records.")
+    is_active: bool | None = Field(default=None, description="Only open (true) or closed (false).")
+    overdue: bool = Field(
+        default=False, description="Only active pauses whose expected return date has passed."
+    )
+
+
+class StatusFieldsBody(RequestBody):
+    status: StatusValue | None = None
+    is_paused: bool | None = Field(default=None, description="Derived from status; optional.")
+    pause_start_date: AwareDatetime | None = None
+    expected_return_date: AwareDatetime | None = None
+    pause_reason: str | None = Text
+    metadata: dict[str, Any] | None = None
+
+
+class CreateStatusBody(StatusFieldsBody):
+    mentor_id: str = MentorId
+
+
+class CreatePauseRecordBody(RequestBody):
+    mentor_id: str = MentorId
+    start_date: AwareDatetime | None = Field(default=None, description="Default: now.")
+    expected_return_date: AwareDatetime | None = None
+    reason: str | None = Text
+
+
+class UpdatePauseRecordBody(RequestBody):
+    is_active: bool | None = Field(default=None, description="false closes the pause.")
+    end_date: AwareDatetime | None = None
+    expected_return_date: AwareDatetime | None = None
+    reason: str | None = Text
+
+
+# --- GraphQL selections in the contract's field names ----------------------------------------
+
+STATUS_SUMMARY = """
+fragment StatusSummary on MentorStatus {
+  mentor_id: mentorId
+  status
+  is_paused: isPaused
+  pause_start_date: pauseStartDate
+  expected_return_date: expectedReturnDate
+  last_updated: lastUpdated
+}
+"""
+STATUS = (
+    STATUS_SUMMARY
+    + """
+fragment Status on MentorStatus {
+  ...StatusSummary
+  pause_reason: pauseReason
+  metadata
+  _etag: etag
+}
+"""
+)
+PAUSE_SUMMARY = """
+fragment PauseSummary on PauseRecord {
+  pause_record_id: id
+  mentor_id: mentorId
+  start_date: startDate
+  expected_return_date: expectedReturnDate
+  end_date: endDate
+  is_active: isActive
+  reason
+}
+"""
+PAUSE = (
+    PAUSE_SUMMARY
+    + """
+fragment Pause on PauseRecord {
+  ...PauseSummary
+  created_at: createdAt
+  _etag: etag
+}
+"""
+)
+
+ROUTES = [
+    RestRoute(
+        method="GET",
+        path="/api/v1/mentor-statuses",
+        catalogue_base=BASE,
+        summary="List all mentor statuses",
+        query=StatusQuery,
+        paginated=True,
+        response=ListOf[MentorStatusSummary],
+        result="mentorStatuses",
+        operation="""
+query ListMentorStatuses($first: Int, $after: String, $status: MentorStatusValue) {
+  mentorStatuses(first: $first, after: $after, status: $status) {
+    totalCount
+    nodes { ...StatusSummary }
+  }
+}"""
+        + STATUS_SUMMARY,
+    ),
+    RestRoute(
+        method="GET",
+        path="/api/v1/mentor-statuses/{mentor_id}",
+        catalogue_base=BASE,
+        summary="Get current status for a specific mentor",
+        response=MentorStatusOut,
+        not_found="Mentor status",
+        result="mentorStatus",
+        operation="""
+query GetMentorStatus($mentorId: ID!) {
+  mentorStatus(mentorId: $mentorId) { ...Status }
+}"""
+        + STATUS,
+    ),
+    RestRoute(
+        method="POST",
+        path="/api/v1/mentor-statuses",
+        catalogue_base=BASE,
+        summary="Create a new mentor status record",
+        body=CreateStatusBody,
+        status=201,
+        response=MentorStatusOut,
+        result="createMentorStatus",
+        operation="""
+mutation CreateMentorStatus($input: CreateMentorStatusInput!) {
+  createMentorStatus(input: $input) { ...Status }
+}"""
+        + STATUS,
+    ),
+    RestRoute(
+        method="PUT",
+        path="/api/v1/mentor-statuses/{mentor_id}",
+        catalogue_base=BASE,
+        summary="Update mentor status and metadata",
+        body=StatusFieldsBody,
+        headers={"If-Match": "ifMatch"},
+        response=MentorStatusOut,
+        result="updateMentorStatus",
+        operation="""
+mutation UpdateMentorStatus($mentorId: ID!, $input: UpdateMentorStatusInput!, $ifMatch: String) {
+  updateMentorStatus(mentorId: $mentorId, input: $input, ifMatch: $ifMatch) { ...Status }
+}"""
+        + STATUS,
+    ),
+    RestRoute(
+        method="DELETE",
+        path="/api/v1/mentor-statuses/{mentor_id}",
+        catalogue_base=BASE,
+        summary="Delete a mentor status record",
+        headers={"If-Match": "ifMatch"},
+        response=DeletedMentorStatus,
+        result="deleteMentorStatus",
+        operation="""
+mutation DeleteMentorStatus($mentorId: ID!, $ifMatch: String) {
+  deleteMentorStatus(mentorId: $mentorId, ifMatch: $ifMatch) {
+    deleted
+    mentor_id: mentorId
+  }
+}""",
+    ),
+    RestRoute(
+        method="GET",
+        path="/api/v1/pause-records",
+        catalogue_base=BASE,
+        summary="List all pause records",
+        query=PauseRecordQuery,
+        paginated=True,
+        response=ListOf[PauseRecordSummary],
+        result="pauseRecords",
+        operation="""
+query ListPauseRecords(
+  $first: Int, $after: String, $mentorId: ID, $isActive: Boolean, $overdue: Boolean!
+) {
+  pauseRecords(
+    first: $first, after: $after, mentorId: $mentorId, isActive: $isActive, overdue: $overdue
+  ) {
+    totalCount
+    nodes { ...PauseSummary }
+  }
+}"""
+        + PAUSE_SUMMARY,
+    ),
+    RestRoute(
+        method="GET",
+        path="/api/v1/pause-records/{id}",
+        catalogue_base=BASE,
+        summary="Get a specific pause record",
+        response=PauseRecordOut,
+        not_found="Pause record",
+        result="pauseRecord",
+        operation="""
+query GetPauseRecord($id: ID!) {
+  pauseRecord(id: $id) { ...Pause }
+}"""
+        + PAUSE,
+    ),
+    RestRoute(
+        method="POST",
+        path="/api/v1/pause-records",
+        catalogue_base=BASE,
+        summary="Create a new pause record for a mentor (pauses the mentor)",
+        body=CreatePauseRecordBody,
+        status=201,
+        response=PauseRecordOut,
+        result="createPauseRecord",
+        operation="""
+mutation CreatePauseRecord($input: CreatePauseRecordInput!) {
+  createPauseRecord(input: $input) { ...Pause }
+}"""
+        + PAUSE,
+    ),
+    RestRoute(
+        method="PUT",
+        path="/api/v1/pause-records/{id}",
+        catalogue_base=BASE,
+        summary="Close or update a pause record (closing resumes the mentor)",
+        body=UpdatePauseRecordBody,
+        headers={"If-Match": "ifMatch"},
+        response=PauseRecordOut,
+        result="updatePauseRecord",
+        operation="""
+mutation UpdatePauseRecord($id: ID!, $input: UpdatePauseRecordInput!, $ifMatch: String) {
+  updatePauseRecord(id: $id, input: $input, ifMatch: $ifMatch) { ...Pause }
+}"""
+        + PAUSE,
+    ),
+    RestRoute(
+        method="DELETE",
+        path="/api/v1/pause-records/{id}",
+        catalogue_base=BASE,
+        summary="Delete a closed pause record",
+        headers={"If-Match": "ifMatch"},
+        response=DeletedPauseRecord,
+        result="deletePauseRecord",
+        operation="""
+mutation DeletePauseRecord($id: ID!, $ifMatch: String) {
+  deletePauseRecord(id: $id, ifMatch: $ifMatch) {
+    deleted
+    pause_record_id: id
+  }
+}""",
+    ),
+]

@@ -1,0 +1,101 @@
+"""RFC 9457 problem details: the one shape of every REST error."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+logger = logging.getLogger("mentor_gateway.rest")
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request body too large",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="The offending field, dotted for nested ones.")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="For 422: each invalid field and what is wrong with it."
+    )
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: Sequence[Mapping[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    slug = TITLES.get(status, "error").lower().replace(" ", "-")
+    body: dict[str, Any] = {
+        "type": f"urn:mentor-gateway:problem:{slug}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = list(errors)
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(location: Sequence[Any]) -> str:
+    # FastAPI prefixes where the value came from ("body", "query", "path", "header").
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _validation_problem(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_name(error.get("loc", ())), "message": str(error.get("msg", "invalid"))}
+        for error in exc.errors()
+    ]
+    return problem_response(422, "The request has invalid fields.", errors=errors)
+
+
+async def _http_problem(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem_response(exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+async def _unexpected_problem(_: Request, exc: Exception) -> Response:
+    request_id = uuid.uuid4().hex[:12]
+    logger.error("unexpected error (request id %s)", request_id, exc_info=exc)
+    return problem_response(500, f"Unexpected error; quote request id {request_id} when reporting it.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_problem)
+    app.add_exception_handler(StarletteHTTPException, _http_problem)
+    app.add_exception_handler(Exception, _unexpected_problem)

@@ -1,0 +1,8 @@
+"""The whole REST route table: every legacy contract's rows, in one list."""
+
+from __future__ import annotations
+
+from api.rest.contracts import statuses
+from api.rest.route import RestRoute
+
+ROUTES: list[RestRoute] = [*statuses.ROUTES]

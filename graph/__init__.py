@@ -1,0 +1,1 @@
+"""The Strawberry schema: types, resolvers and loaders over the domain layer."""

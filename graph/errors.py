@@ -1,0 +1,69 @@
+"""Every GraphQL error leaves with an `extensions.code`; unexpected ones leave with nothing else.
+
+Domain errors keep their message (written for clients); anything else is logged with a request
+id and replaced by a generic message, so no stack trace or SQL ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import BadInput, DomainError
+
+logger = logging.getLogger("mentor_gateway.errors")
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+
+def _code_of(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
+    if original is not None and not isinstance(original, GraphQLError | ValueError | TypeError):
+        return INTERNAL
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$") or original is not None:
+        return "BAD_USER_INPUT"  # variables that do not fit their declared types
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    """The error a client may see: coded, and masked if it was not meant for clients."""
+    extensions = dict(error.extensions or {})
+    code = extensions.get("code") or _code_of(error)
+    message = error.message
+    if code == INTERNAL:
+        request_id = uuid.uuid4().hex[:12]
+        logger.error(
+            "unexpected error (request id %s)", request_id, exc_info=error.original_error
+        )
+        message = f"Unexpected error; quote request id {request_id} when reporting it."
+        extensions = {"requestId": request_id}
+    extensions["code"] = code
+    if isinstance(error.original_error, BadInput) and error.original_error.fields:
+        extensions["fields"] = error.original_error.fields
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error if code != INTERNAL else None,
+        extensions=extensions,
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Codes (and, where needed, masks) every error of the operation."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [with_code(error) for error in result.errors]

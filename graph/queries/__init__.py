@@ -1,0 +1,1 @@
+"""Query root fields, one module per area, merged in `graph.schema`."""

@@ -1,0 +1,43 @@
+"""The only module that assembles the `strawberry.Schema` and its extensions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+
+from graph.diagnostics import SqlStatementCount
+from graph.errors import ErrorCodes
+from graph.mutations.statuses import StatusMutations
+from graph.queries.mentors import MentorQueries
+from graph.queries.statuses import StatusQueries
+from graph.scalars import DATETIME
+
+
+@strawberry.type
+class Query(MentorQueries, StatusQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(StatusMutations):
+    pass
+
+
+def build_schema(*, expose_sql_count: bool = False) -> strawberry.Schema:
+    extensions: list[type[SchemaExtension] | SchemaExtension] = [ErrorCodes]
+    if expose_sql_count:
+        extensions.append(SqlStatementCount)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map={datetime: DATETIME}),
+    )
+
+
+def export_sdl() -> str:
+    """The schema as SDL, as committed in `schema.graphql`."""
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,56 @@
+"""The Mentor type: the root most screens start from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
+from models.mentors import Mentor as MentorRow
+from models.statuses import PauseRecordFilter
+
+from graph.context import Info
+
+if TYPE_CHECKING:
+    from graph.types.pause_record import PauseRecord
+    from graph.types.status import MentorStatus
+
+PauseRecordType = Annotated["PauseRecord", strawberry.lazy("graph.types.pause_record")]
+MentorStatusType = Annotated["MentorStatus", strawberry.lazy("graph.types.status")]
+
+
+@strawberry.type(description="A peer mentor.")
+class Mentor:
+    id: strawberry.ID
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: MentorRow) -> Mentor:
+        return cls(id=strawberry.ID(row.id), name=row.name, created_at=row.created_at)
+
+    @strawberry.field(description="The mentor's current status; null if none is tracked.")
+    async def status(self, info: Info) -> MentorStatusType | None:
+        return await info.context.loaders.status.load(self.id)
+
+    @strawberry.field(description="The mentor's pause records, newest first.")
+    async def pause_records(
+        self,
+        info: Info,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        is_active: bool | None = None,
+    ) -> Connection[PauseRecordType]:
+        where = PauseRecordFilter(is_active=is_active)
+        return await info.context.loaders.pause_records_of(
+            self.id, where, Window.from_args(first, after)
+        )
+
+
+@strawberry.type(description="A kind of mentoring activity.")
+class ActivityType:
+    id: strawberry.ID
+    key: str
+    display_name: str

@@ -1,0 +1,61 @@
+"""A mentor's status (the state machine's current state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.status_rules import StatusValue, is_eligible_for_assignment
+from graph.types.enums import MentorStatusValue
+from models.statuses import MentorStatus as MentorStatusRow
+
+from graph.context import Info
+
+if TYPE_CHECKING:
+    from graph.types.mentor import Mentor
+
+MentorType = Annotated["Mentor", strawberry.lazy("graph.types.mentor")]
+
+
+@strawberry.type(description="Where one mentor stands now.")
+class MentorStatus:
+    mentor_id: strawberry.ID
+    status: MentorStatusValue
+    pause_start_date: datetime | None
+    expected_return_date: datetime | None
+    pause_reason: str | None
+    metadata: JSON = strawberry.field(description="Free-form JSON object kept with the status.")
+    last_updated: datetime
+    etag: str = strawberry.field(
+        description="Changes whenever the status does; pass it as `ifMatch` to write safely."
+    )
+
+    @classmethod
+    def from_row(cls, row: MentorStatusRow) -> MentorStatus:
+        return cls(
+            mentor_id=strawberry.ID(row.mentor_id),
+            status=StatusValue(row.status),
+            pause_start_date=row.pause_start_date,
+            expected_return_date=row.expected_return_date,
+            pause_reason=row.pause_reason,
+            metadata=dict(row.extra),
+            last_updated=row.last_updated,
+            etag=row.version,
+        )
+
+    @strawberry.field(description="True exactly when the status is `paused`.")
+    def is_paused(self) -> bool:
+        return self.status is StatusValue.PAUSED
+
+    @strawberry.field(description="True exactly when the status is `active`.")
+    def is_eligible_for_assignment(self) -> bool:
+        return is_eligible_for_assignment(self.status)
+
+    @strawberry.field
+    async def mentor(self, info: Info) -> MentorType:
+        mentor = await info.context.loaders.mentor.load(self.mentor_id)
+        assert mentor is not None, "a status row always has its mentor (foreign key)"
+        return mentor
