@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi_offline import FastAPIOffline
 from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 
-from api.graphql import graphql_router
+from api.graphql import GRAPHIQL_ASSETS_DIR, GRAPHIQL_ASSETS_PATH, graphql_router
 from api.rest.problems import install_problem_handlers, problem_response
 from api.rest.register import build_router
 from api.rest.table import ROUTES
@@ -55,6 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prefix="/graphql",
         include_in_schema=False,
     )
+    if not settings.is_production:  # GraphiQL's JS/CSS, served locally (works without internet)
+        app.mount(
+            GRAPHIQL_ASSETS_PATH, StaticFiles(directory=GRAPHIQL_ASSETS_DIR), "graphql-assets"
+        )
     app.include_router(build_router(ROUTES, schema, make_context))
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")

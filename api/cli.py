@@ -62,7 +62,8 @@ def serve(
     from api.app import create_app
 
     app = create_app(settings)
-    gc.freeze()  # start-up objects never die; keeping them out of GC passes cuts p99 (PERFORMANCE.md)
+    # Start-up objects live forever: keeping them out of GC passes cuts p99 (PERFORMANCE.md).
+    gc.freeze()
     uvicorn.run(app, host=host, port=port)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Final, Literal, TypeGuard, TypeVar
+from typing import Final, TypeVar
+
+from typing_extensions import TypeIs
 
 T = TypeVar("T")
 
@@ -15,6 +17,6 @@ class Keep(Enum):
 KEEP: Final = Keep.KEEP
 
 
-def given(value: T | Literal[Keep.KEEP]) -> TypeGuard[T]:
+def given(value: T | Keep) -> TypeIs[T]:
     """True when the client sent this field (even if it sent null)."""
     return value is not KEEP

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.changes import KEEP, Keep, given
 from domain.errors import BadInput, Conflict, NotFound, PreconditionFailed
 from domain.events import record_status_change
-from domain.validation import check_id, check_text
 from domain.status_rules import (
     StatusEvent,
     StatusValue,
@@ -26,6 +25,7 @@ from domain.status_rules import (
     opens_pause,
     target_of,
 )
+from domain.validation import check_id, check_text
 from models.mentors import Mentor
 from models.statuses import MentorStatus, PauseRecord, active_pause_record, pause_record, status_of
 from models.types import new_version, utcnow
@@ -49,9 +49,9 @@ class StatusChanges:
 
     status: StatusValue | Keep = KEEP
     is_paused: bool | Keep = KEEP
-    pause_start_date: datetime | None | Keep = KEEP
-    expected_return_date: datetime | None | Keep = KEEP
-    pause_reason: str | None | Keep = KEEP
+    pause_start_date: datetime | Keep | None = KEEP
+    expected_return_date: datetime | Keep | None = KEEP
+    pause_reason: str | Keep | None = KEEP
     metadata: dict[str, Any] | Keep = KEEP
 
 
@@ -60,9 +60,9 @@ class PauseChanges:
     """A partial update of a pause record: closing it resumes the mentor."""
 
     is_active: bool | Keep = KEEP
-    end_date: datetime | None | Keep = KEEP
-    expected_return_date: datetime | None | Keep = KEEP
-    reason: str | None | Keep = KEEP
+    end_date: datetime | Keep | None = KEEP
+    expected_return_date: datetime | Keep | None = KEEP
+    reason: str | Keep | None = KEEP
 
 
 def new_pause_record_id() -> str:
@@ -297,7 +297,9 @@ async def update_pause(
         check_text("reason", changes.reason)
     record = await load_pause_record(session, record_id)
     check_if_match(resource=PAUSE_RECORD, key=record_id, current=record.version, if_match=if_match)
-    closing = changes.is_active is False or (given(changes.end_date) and changes.end_date is not None)
+    closing = changes.is_active is False or (
+        given(changes.end_date) and changes.end_date is not None
+    )
     if changes.is_active is True and (not record.is_active or closing):
         raise Conflict("a pause record cannot be reopened or be active with an end date")
     end_date = changes.end_date if given(changes.end_date) else None

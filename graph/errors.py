@@ -24,11 +24,11 @@ def _code_of(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, DomainError):
         return original.code
-    if original is not None and not isinstance(original, GraphQLError | ValueError | TypeError):
-        return INTERNAL
+    if error.path is not None:
+        return INTERNAL  # raised while resolving, and not by the domain: a bug, never input
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
-    if error.message.startswith("Variable '$") or original is not None:
+    if error.message.startswith("Variable '$"):
         return "BAD_USER_INPUT"  # variables that do not fit their declared types
     return "GRAPHQL_VALIDATION_FAILED"
 
@@ -40,9 +40,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
     message = error.message
     if code == INTERNAL:
         request_id = uuid.uuid4().hex[:12]
-        logger.error(
-            "unexpected error (request id %s)", request_id, exc_info=error.original_error
-        )
+        logger.error("unexpected error (request id %s)", request_id, exc_info=error.original_error)
         message = f"Unexpected error; quote request id {request_id} when reporting it."
         extensions = {"requestId": request_id}
     extensions["code"] = code

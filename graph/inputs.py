@@ -16,7 +16,7 @@ from graph.types.enums import MentorStatusValue
 T = TypeVar("T")
 
 
-def keep_unset(value: T | None) -> T | None | Keep:
+def keep_unset(value: T | None) -> T | Keep | None:
     """Strawberry's UNSET (field omitted) becomes the domain's KEEP."""
     return KEEP if value is strawberry.UNSET else value
 

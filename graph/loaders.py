@@ -29,6 +29,7 @@ from models.statuses import (
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+G = TypeVar("G", bound=Hashable)
 SessionGetter = Callable[[], Awaitable[AsyncSession]]
 
 
@@ -51,8 +52,8 @@ class RelationCount:
     where: PauseRecordFilter
 
 
-def _group_by(keys: Iterable[K], attribute: Callable[[K], Hashable]) -> dict[Hashable, list[K]]:
-    groups: dict[Hashable, list[K]] = defaultdict(list)
+def _group_by(keys: Iterable[K], attribute: Callable[[K], G]) -> dict[G, list[K]]:
+    groups: dict[G, list[K]] = defaultdict(list)
     for key in keys:
         groups[attribute(key)].append(key)
     return groups
@@ -66,7 +67,9 @@ class Loaders:
         self.mentor = DataLoader[str, Mentor | None](load_fn=self._mentors)
         self.status = DataLoader[str, MentorStatus | None](load_fn=self._statuses)
         self.pause_record = DataLoader[str, PauseRecord | None](load_fn=self._pause_records)
-        self._pause_pages = DataLoader[RelationPage, list[PauseRecord]](load_fn=self._pause_pages_of)
+        self._pause_pages = DataLoader[RelationPage, list[PauseRecord]](
+            load_fn=self._pause_pages_of
+        )
         self._pause_counts = DataLoader[RelationCount, int](load_fn=self._pause_counts_of)
 
     async def pause_records_of(
@@ -108,6 +111,6 @@ class Loaders:
         counts: dict[RelationCount, int] = {}
         for where, group in _group_by(keys, lambda k: k.where).items():
             statement = pause_record_counts_of_mentors([k.owner_id for k in group], where)
-            found = dict((await session.execute(statement)).tuples().all())
+            found: dict[str, int] = dict((await session.execute(statement)).all())
             counts.update({key: found.get(key.owner_id, 0) for key in group})
         return [counts[key] for key in keys]

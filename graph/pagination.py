@@ -42,7 +42,9 @@ def decode_cursor(cursor: str) -> int:
 
 First = Annotated[
     int | None,
-    strawberry.argument(description=f"Page size, 0 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}."),
+    strawberry.argument(
+        description=f"Page size, 0 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}."
+    ),
 ]
 After = Annotated[
     str | None,

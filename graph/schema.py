@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from graph.diagnostics import SqlStatementCount
 from graph.errors import ErrorCodes
@@ -26,11 +28,21 @@ class Mutation(StatusMutations):
     pass
 
 
+class GatewaySchema(strawberry.Schema):
+    """Strawberry's schema, minus its logging of every error: `graph.errors` logs the
+    unexpected ones (with a request id) and client mistakes are not server errors."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
 def build_schema(*, expose_sql_count: bool = False) -> strawberry.Schema:
-    extensions: list[type[SchemaExtension] | SchemaExtension] = [ErrorCodes]
+    extensions: list[type[SchemaExtension]] = [ErrorCodes]
     if expose_sql_count:
         extensions.append(SqlStatementCount)
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from models.types import UTCDateTime, utcnow
 
@@ -27,21 +27,21 @@ class ActivityType(SQLModel, table=True):
     display_name: str = Field(max_length=200)
 
 
-def mentors_by_ids(ids: Sequence[str]) -> Select[tuple[Mentor]]:
-    return select(Mentor).where(Mentor.id.in_(ids))  # type: ignore[attr-defined]
+def mentors_by_ids(ids: Sequence[str]) -> Select[Mentor]:
+    return select(Mentor).where(col(Mentor.id).in_(ids))
 
 
-def mentor_page(*, offset: int, limit: int) -> Select[tuple[Mentor]]:
+def mentor_page(*, offset: int, limit: int) -> Select[Mentor]:
     return select(Mentor).order_by(Mentor.id).offset(offset).limit(limit)
 
 
-def mentor_count() -> Select[tuple[int]]:
+def mentor_count() -> Select[int]:
     return select(func.count()).select_from(Mentor)
 
 
-def activity_type_page(*, offset: int, limit: int) -> Select[tuple[ActivityType]]:
+def activity_type_page(*, offset: int, limit: int) -> Select[ActivityType]:
     return select(ActivityType).order_by(ActivityType.id).offset(offset).limit(limit)
 
 
-def activity_type_count() -> Select[tuple[int]]:
+def activity_type_count() -> Select[int]:
     return select(func.count()).select_from(ActivityType)

@@ -37,4 +37,3 @@ class Milestone(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: str = Field(default_factory=new_version, max_length=32)
-

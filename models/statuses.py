@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, ColumnElement, Index, Select, and_, func, select, text, true
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from models.types import UTCDateTime, new_version, utcnow
 
@@ -60,20 +60,20 @@ class PauseRecord(SQLModel, table=True):
 # --- mentor statuses -------------------------------------------------------------------------
 
 
-def status_of(mentor_id: str, *, for_update: bool = False) -> Select[tuple[MentorStatus]]:
-    statement = select(MentorStatus).where(MentorStatus.mentor_id == mentor_id)
+def status_of(mentor_id: str, *, for_update: bool = False) -> Select[MentorStatus]:
+    statement = select(MentorStatus).where(col(MentorStatus.mentor_id) == mentor_id)
     return statement.with_for_update() if for_update else statement
 
 
-def statuses_of(mentor_ids: Sequence[str]) -> Select[tuple[MentorStatus]]:
-    return select(MentorStatus).where(MentorStatus.mentor_id.in_(mentor_ids))  # type: ignore[attr-defined]
+def statuses_of(mentor_ids: Sequence[str]) -> Select[MentorStatus]:
+    return select(MentorStatus).where(col(MentorStatus.mentor_id).in_(mentor_ids))
 
 
 def _status_filter(status: str | None) -> ColumnElement[bool]:
-    return MentorStatus.status == status if status is not None else true()  # type: ignore[return-value]
+    return col(MentorStatus.status) == status if status is not None else true()
 
 
-def status_page(*, status: str | None, offset: int, limit: int) -> Select[tuple[MentorStatus]]:
+def status_page(*, status: str | None, offset: int, limit: int) -> Select[MentorStatus]:
     return (
         select(MentorStatus)
         .where(_status_filter(status))
@@ -83,7 +83,7 @@ def status_page(*, status: str | None, offset: int, limit: int) -> Select[tuple[
     )
 
 
-def status_count(*, status: str | None) -> Select[tuple[int]]:
+def status_count(*, status: str | None) -> Select[int]:
     return select(func.count()).select_from(MentorStatus).where(_status_filter(status))
 
 
@@ -102,38 +102,36 @@ class PauseRecordFilter:
 def _pause_conditions(where: PauseRecordFilter) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [true()]
     if where.mentor_id is not None:
-        conditions.append(PauseRecord.mentor_id == where.mentor_id)  # type: ignore[arg-type]
+        conditions.append(col(PauseRecord.mentor_id) == where.mentor_id)
     if where.is_active is not None:
-        conditions.append(PauseRecord.is_active == where.is_active)  # type: ignore[arg-type]
+        conditions.append(col(PauseRecord.is_active) == where.is_active)
     if where.overdue_at is not None:
-        conditions.append(PauseRecord.is_active == true())  # type: ignore[arg-type]
-        conditions.append(PauseRecord.expected_return_date < where.overdue_at)  # type: ignore[arg-type,operator]
+        conditions.append(col(PauseRecord.is_active) == true())
+        conditions.append(col(PauseRecord.expected_return_date) < where.overdue_at)
     return and_(*conditions)
 
 
-_NEWEST_FIRST = (PauseRecord.start_date.desc(), PauseRecord.id.desc())  # type: ignore[attr-defined]
+_NEWEST_FIRST = (col(PauseRecord.start_date).desc(), col(PauseRecord.id).desc())
 
 
-def pause_record(record_id: str, *, for_update: bool = False) -> Select[tuple[PauseRecord]]:
-    statement = select(PauseRecord).where(PauseRecord.id == record_id)
+def pause_record(record_id: str, *, for_update: bool = False) -> Select[PauseRecord]:
+    statement = select(PauseRecord).where(col(PauseRecord.id) == record_id)
     return statement.with_for_update() if for_update else statement
 
 
-def pause_records_by_ids(record_ids: Sequence[str]) -> Select[tuple[PauseRecord]]:
-    return select(PauseRecord).where(PauseRecord.id.in_(record_ids))  # type: ignore[attr-defined]
+def pause_records_by_ids(record_ids: Sequence[str]) -> Select[PauseRecord]:
+    return select(PauseRecord).where(col(PauseRecord.id).in_(record_ids))
 
 
-def active_pause_record(mentor_id: str) -> Select[tuple[PauseRecord]]:
+def active_pause_record(mentor_id: str) -> Select[PauseRecord]:
     return (
         select(PauseRecord)
-        .where(PauseRecord.mentor_id == mentor_id, PauseRecord.is_active == true())
+        .where(col(PauseRecord.mentor_id) == mentor_id, col(PauseRecord.is_active) == true())
         .with_for_update()
     )
 
 
-def pause_record_page(
-    where: PauseRecordFilter, *, offset: int, limit: int
-) -> Select[tuple[PauseRecord]]:
+def pause_record_page(where: PauseRecordFilter, *, offset: int, limit: int) -> Select[PauseRecord]:
     return (
         select(PauseRecord)
         .where(_pause_conditions(where))
@@ -143,37 +141,37 @@ def pause_record_page(
     )
 
 
-def pause_record_count(where: PauseRecordFilter) -> Select[tuple[int]]:
+def pause_record_count(where: PauseRecordFilter) -> Select[int]:
     return select(func.count()).select_from(PauseRecord).where(_pause_conditions(where))
 
 
 def pause_records_of_mentors(
     mentor_ids: Sequence[str], where: PauseRecordFilter, *, offset: int, limit: int
-) -> Select[tuple[PauseRecord]]:
+) -> Select[PauseRecord]:
     """One page of pause records for each of many mentors, in one statement."""
     position = (
         func.row_number()
-        .over(partition_by=PauseRecord.mentor_id, order_by=_NEWEST_FIRST)
+        .over(partition_by=col(PauseRecord.mentor_id), order_by=_NEWEST_FIRST)
         .label("position")
     )
     ranked = (
-        select(PauseRecord.id, position)  # type: ignore[call-overload]
-        .where(PauseRecord.mentor_id.in_(mentor_ids), _pause_conditions(where))  # type: ignore[attr-defined]
+        select(col(PauseRecord.id), position)
+        .where(col(PauseRecord.mentor_id).in_(mentor_ids), _pause_conditions(where))
         .subquery()
     )
     return (
         select(PauseRecord)
-        .join(ranked, ranked.c.id == PauseRecord.id)
+        .join(ranked, ranked.c.id == col(PauseRecord.id))
         .where(ranked.c.position > offset, ranked.c.position <= offset + limit)
-        .order_by(PauseRecord.mentor_id, *_NEWEST_FIRST)
+        .order_by(col(PauseRecord.mentor_id), *_NEWEST_FIRST)
     )
 
 
 def pause_record_counts_of_mentors(
     mentor_ids: Sequence[str], where: PauseRecordFilter
-) -> Select[tuple[str, int]]:
+) -> Select[str, int]:
     return (
-        select(PauseRecord.mentor_id, func.count())
-        .where(PauseRecord.mentor_id.in_(mentor_ids), _pause_conditions(where))  # type: ignore[attr-defined]
+        select(col(PauseRecord.mentor_id), func.count())
+        .where(col(PauseRecord.mentor_id).in_(mentor_ids), _pause_conditions(where))
         .group_by(PauseRecord.mentor_id)
     )

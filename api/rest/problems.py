@@ -64,7 +64,9 @@ def problem_response(
     }
     if errors:
         body["errors"] = list(errors)
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def _field_name(location: Sequence[Any]) -> str:
@@ -92,7 +94,9 @@ async def _http_problem(_: Request, exc: Exception) -> Response:
 async def _unexpected_problem(_: Request, exc: Exception) -> Response:
     request_id = uuid.uuid4().hex[:12]
     logger.error("unexpected error (request id %s)", request_id, exc_info=exc)
-    return problem_response(500, f"Unexpected error; quote request id {request_id} when reporting it.")
+    return problem_response(
+        500, f"Unexpected error; quote request id {request_id} when reporting it."
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from api.rest.problems import Problem, problem_response
-from api.rest.route import RestRoute, operation_variables
+from api.rest.route import RestRoute, camel, operation_variables
 from graph.context import Context
 from graph.executor import Outcome, PreparedOperation
 
@@ -55,7 +55,7 @@ def parse_if_match(value: str | None) -> str | None:
     return f"unmatchable:{value}"  # weak or malformed: If-Match uses strong comparison
 
 
-def _error_response(outcome: Outcome, route: RestRoute) -> Response:
+def _error_response(outcome: Outcome) -> Response:
     error = outcome.errors[0]
     code = (error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR")
     status = HTTP_STATUS.get(code, 500)
@@ -68,16 +68,21 @@ def _error_response(outcome: Outcome, route: RestRoute) -> Response:
 
 def _json(body: Any, status: int, etag: str | None = None) -> Response:
     headers = {"ETag": f'"{etag}"'} if etag else None
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
-def _answer(route: RestRoute, outcome: Outcome, page: tuple[int, int] | None) -> Response:
+def _answer(
+    route: RestRoute, outcome: Outcome, variables: dict[str, Any], page: tuple[int, int] | None
+) -> Response:
     if outcome.errors:
-        return _error_response(outcome, route)
+        return _error_response(outcome)
     assert outcome.data is not None
     result = outcome.data[route.result]
     if result is None:
-        return problem_response(404, f"{route.not_found or 'Record'} was not found")
+        key = " ".join(f"'{variables[camel(name)]}'" for name in route.path_params)
+        return problem_response(404, f"{route.not_found or 'Record'} {key} was not found")
     if route.paginated:
         assert page is not None
         pagination = {"page": page[0], "limit": page[1], "total": result["totalCount"]}
@@ -136,7 +141,7 @@ def _endpoint(
             outcome = await operation.run(context, variables)
         finally:
             await context.close()
-        return _answer(route, outcome, page)
+        return _answer(route, outcome, variables, page)
 
     endpoint.__signature__ = _signature(route)  # type: ignore[attr-defined]
     endpoint.__name__ = route.result

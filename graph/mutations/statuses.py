@@ -91,7 +91,9 @@ class StatusMutations:
             )
         return PauseRecord.from_row(row)
 
-    @strawberry.mutation(description="Edit a pause record; closing the active one resumes the mentor.")
+    @strawberry.mutation(
+        description="Edit a pause record; closing the active one resumes the mentor."
+    )
     async def update_pause_record(
         self,
         info: Info,

@@ -18,7 +18,7 @@ async def paged(
     window: Window,
     *,
     rows: Callable[[int, int], Select[Any]],
-    count: Select[tuple[int]],
+    count: Select[int],
     convert: Callable[[Any], T],
 ) -> Connection[T]:
     """A connection from a statement builder taking (offset, limit) and a count statement."""

@@ -8,8 +8,8 @@ from graph.context import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.queries.lists import paged
 from graph.types.mentor import ActivityType, Mentor
-from models.mentors import activity_type_count, activity_type_page, mentor_count, mentor_page
 from models.mentors import ActivityType as ActivityTypeRow
+from models.mentors import activity_type_count, activity_type_page, mentor_count, mentor_page
 
 
 def _activity_type(row: ActivityTypeRow) -> ActivityType:

@@ -1,20 +1,26 @@
 """Enums for closed sets. Their GraphQL values are the domain's own words (`paused`, not `PAUSED`),
 so GraphQL and the legacy REST contracts speak one vocabulary and nothing is translated."""
 
+from typing import TypeAlias
+
 import strawberry
 
 from domain.status_rules import StatusEvent, StatusValue
 
-MentorStatusValue = strawberry.enum(
+strawberry.enum(
     StatusValue,
     name="MentorStatusValue",
     description="Where a mentor stands: only `active` mentors can be assigned.",
     graphql_name_from="value",
 )
 
-MentorStatusEvent = strawberry.enum(
+strawberry.enum(
     StatusEvent,
     name="MentorStatusEvent",
     description="A transition of the status state machine, as the mobile app names it.",
     graphql_name_from="value",
 )
+
+# The domain's enums, registered above; these names are what the graph layer annotates with.
+MentorStatusValue: TypeAlias = StatusValue
+MentorStatusEvent: TypeAlias = StatusEvent

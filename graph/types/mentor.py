@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graph.context import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from models.mentors import Mentor as MentorRow
 from models.statuses import PauseRecordFilter
-
-from graph.context import Info
 
 if TYPE_CHECKING:
     from graph.types.pause_record import PauseRecord
@@ -19,6 +18,15 @@ if TYPE_CHECKING:
 
 PauseRecordType = Annotated["PauseRecord", strawberry.lazy("graph.types.pause_record")]
 MentorStatusType = Annotated["MentorStatus", strawberry.lazy("graph.types.status")]
+
+
+async def _pause_records(
+    info: Info, mentor_id: str, first: int | None, after: str | None, is_active: bool | None
+) -> Connection[PauseRecord]:
+    where = PauseRecordFilter(is_active=is_active)
+    return await info.context.loaders.pause_records_of(
+        mentor_id, where, Window.from_args(first, after)
+    )
 
 
 @strawberry.type(description="A peer mentor.")
@@ -35,18 +43,26 @@ class Mentor:
     async def status(self, info: Info) -> MentorStatusType | None:
         return await info.context.loaders.status.load(self.id)
 
-    @strawberry.field(description="The mentor's pause records, newest first.")
+    @strawberry.field(description="The mentor's pause records, newest first (one page of them).")
     async def pause_records(
         self,
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
         is_active: bool | None = None,
+    ) -> list[PauseRecordType]:
+        connection = await _pause_records(info, self.id, first, after, is_active)
+        return connection.nodes
+
+    @strawberry.field(description="The same page as `pauseRecords`, with cursors and totalCount.")
+    async def pause_records_connection(
+        self,
+        info: Info,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        is_active: bool | None = None,
     ) -> Connection[PauseRecordType]:
-        where = PauseRecordFilter(is_active=is_active)
-        return await info.context.loaders.pause_records_of(
-            self.id, where, Window.from_args(first, after)
-        )
+        return await _pause_records(info, self.id, first, after, is_active)
 
 
 @strawberry.type(description="A kind of mentoring activity.")

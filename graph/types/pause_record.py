@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from models.statuses import PauseRecord as PauseRecordRow
-
 from graph.context import Info
+from models.statuses import PauseRecord as PauseRecordRow
 
 if TYPE_CHECKING:
     from graph.types.mentor import Mentor
@@ -23,7 +22,9 @@ class PauseRecord:
     mentor_id: strawberry.ID
     start_date: datetime
     expected_return_date: datetime | None
-    end_date: datetime | None = strawberry.field(description="When the pause ended; null while active.")
+    end_date: datetime | None = strawberry.field(
+        description="When the pause ended; null while active."
+    )
     is_active: bool
     reason: str | None
     created_at: datetime

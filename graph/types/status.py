@@ -9,10 +9,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.status_rules import StatusValue, is_eligible_for_assignment
+from graph.context import Info
 from graph.types.enums import MentorStatusValue
 from models.statuses import MentorStatus as MentorStatusRow
-
-from graph.context import Info
 
 if TYPE_CHECKING:
     from graph.types.mentor import Mentor
@@ -41,7 +40,7 @@ class MentorStatus:
             pause_start_date=row.pause_start_date,
             expected_return_date=row.expected_return_date,
             pause_reason=row.pause_reason,
-            metadata=dict(row.extra),
+            metadata=JSON(dict(row.extra)),
             last_updated=row.last_updated,
             etag=row.version,
         )

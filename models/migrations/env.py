@@ -9,7 +9,9 @@ import models  # noqa: F401  (registers every table on SQLModel.metadata)
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through `mentor-gateway migrate`, which opens the connection")
+    raise RuntimeError(
+        "run migrations through `mentor-gateway migrate`, which opens the connection"
+    )
 
 context.configure(
     connection=connection,
