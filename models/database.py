@@ -110,3 +110,9 @@ class Database:
 async def begin_write(session: AsyncSession) -> None:
     """Open the session's transaction as a write transaction (SQLite: BEGIN IMMEDIATE)."""
     await session.connection(execution_options={WRITE_INTENT: True})
+
+
+async def take_transaction_lock(session: AsyncSession, key: int) -> None:
+    """Serialise transactions that share `key` (SQLite's write lock already does this)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
