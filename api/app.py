@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
@@ -15,6 +16,7 @@ from api.rest.problems import install_problem_handlers, problem_response
 from api.rest.register import build_router
 from api.rest.table import ROUTES
 from api.settings import Settings
+from graph.broker import broker_for
 from graph.context import Context, GraphConfig
 from graph.schema import build_schema
 from models.database import Database
@@ -31,13 +33,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(settings.database_url)
     config = GraphConfig(timezone=settings.zone, expose_sql_count=settings.expose_sql_count)
     schema = build_schema(expose_sql_count=settings.expose_sql_count)
+    broker = broker_for(settings.database_url)
 
-    def make_context(_: Request) -> Context:
-        return Context(database=database, config=config)
+    def make_context(_: HTTPConnection) -> Context:
+        return Context(database=database, config=config, broker=broker)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await broker.start()
         yield
+        await broker.stop()
         await database.dispose()
 
     app = FastAPIOffline(
@@ -50,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.broker = broker
     install_problem_handlers(app)
     app.include_router(
         graphql_router(schema, make_context, graphiql=not settings.is_production),

@@ -9,11 +9,12 @@ from pathlib import Path
 import strawberry
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
 from graph.context import Context
 
-ContextFactory = Callable[[Request], Context]
+ContextFactory = Callable[[HTTPConnection], Context]
 
 # Where the vendored GraphiQL files live and the URL path the app mounts them at.
 GRAPHIQL_ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
@@ -65,8 +66,9 @@ class OfflineGraphQLRouter(GraphQLRouter[Context, None]):
 def graphql_router(
     schema: strawberry.Schema, make_context: ContextFactory, *, graphiql: bool
 ) -> GraphQLRouter[Context, None]:
-    async def context_getter(request: Request) -> AsyncIterator[Context]:
-        context = make_context(request)
+    # HTTPConnection, not Request: FastAPI injects it for websocket (subscription) requests too.
+    async def context_getter(connection: HTTPConnection) -> AsyncIterator[Context]:
+        context = make_context(connection)
         try:
             yield context
         finally:

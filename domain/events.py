@@ -1,28 +1,50 @@
-"""Changes the domain made in a transaction, to announce once (and only if) it commits."""
+"""Changes the domain made in a transaction, to announce once (and only if) it commits.
+
+The domain records the changed row; the unit of work snapshots it just before committing (so
+the snapshot shows the row's final state) and hands the snapshots to the broker.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from models.statuses import MentorStatus
 
 _PENDING = "mentor_gateway_pending_events"
+STATUS_CHANGED = "mentor_status_changed"
 
 
 @dataclass(frozen=True)
-class StatusChanged:
-    mentor_id: str
-    status: str
+class Announcement:
+    """One committed change: a topic, the key subscribers filter by, and the row as JSON (None
+    when it was too large to carry: the receiver reads the row itself)."""
+
+    topic: str
+    key: str
+    payload: dict[str, Any] | None
 
 
-def record_status_change(session: AsyncSession, *, mentor_id: str, status: str) -> None:
-    session.info.setdefault(_PENDING, []).append(StatusChanged(mentor_id, status))
+def record_change(session: AsyncSession, *, topic: str, key: str, row: SQLModel) -> None:
+    pending: dict[tuple[str, str], SQLModel] = session.info.setdefault(_PENDING, {})
+    pending.pop((topic, key), None)  # re-inserted last: announcements keep the order of changes
+    pending[(topic, key)] = row
 
 
-def take_pending(session: AsyncSession) -> list[StatusChanged]:
-    """The changes recorded since the last call; the list starts empty again."""
-    events: list[StatusChanged] = session.info.pop(_PENDING, [])
-    return events
+def record_status_change(session: AsyncSession, row: MentorStatus) -> None:
+    record_change(session, topic=STATUS_CHANGED, key=row.mentor_id, row=row)
+
+
+def take_announcements(session: AsyncSession) -> list[Announcement]:
+    """Snapshots of every row changed since the last call, once per row, oldest change first."""
+    pending: dict[tuple[str, str], SQLModel] = session.info.pop(_PENDING, {})
+    return [
+        Announcement(topic, key, row.model_dump(mode="json"))
+        for (topic, key), row in pending.items()
+    ]
 
 
 def discard_pending(session: AsyncSession) -> None:

@@ -21,7 +21,8 @@ async def create_mentor(session: AsyncSession, *, mentor_id: str, name: str) -> 
     mentor = Mentor(id=mentor_id, name=name)
     session.add(mentor)
     await session.flush()
-    session.add(MentorStatus(mentor_id=mentor_id, status=StatusValue.ACTIVE))
-    record_status_change(session, mentor_id=mentor_id, status=StatusValue.ACTIVE)
+    status = MentorStatus(mentor_id=mentor_id, status=StatusValue.ACTIVE)
+    session.add(status)
+    record_status_change(session, status)
     await session.flush()
     return mentor

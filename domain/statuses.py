@@ -96,9 +96,11 @@ async def _close_active_pause(session: AsyncSession, mentor_id: str, *, at: date
         record.version = new_version()
 
 
-def _touch(row: MentorStatus, at: datetime) -> None:
+def _touch(session: AsyncSession, row: MentorStatus, at: datetime) -> None:
+    """Mark the status changed: new timestamp and entity tag, announced after the commit."""
     row.last_updated = at
     row.version = new_version()
+    record_status_change(session, row)
 
 
 async def apply_event(
@@ -142,8 +144,7 @@ async def apply_event(
         row.pause_reason = details.reason
     else:
         row.pause_start_date = row.expected_return_date = row.pause_reason = None
-    _touch(row, now)
-    record_status_change(session, mentor_id=row.mentor_id, status=row.status)
+    _touch(session, row, now)
     await session.flush()
     return opened
 
@@ -198,7 +199,7 @@ async def create_status(
         row.extra = changes.metadata
     session.add(row)
     await session.flush()
-    record_status_change(session, mentor_id=mentor_id, status=row.status)
+    record_status_change(session, row)
     await _move_to(session, row, _target_status(StatusValue.ACTIVE, changes), changes)
     return row
 
@@ -213,7 +214,7 @@ async def update_status(
     if given(changes.metadata):
         row.extra = changes.metadata
     await _move_to(session, row, _target_status(StatusValue(row.status), changes), changes)
-    _touch(row, utcnow())
+    _touch(session, row, utcnow())
     await session.flush()
     return row
 
@@ -315,7 +316,7 @@ async def update_pause(
         await apply_event(session, row, StatusEvent.RESUME, closed_at=end_date)
     elif row is not None:
         row.expected_return_date, row.pause_reason = record.expected_return_date, record.reason
-        _touch(row, utcnow())
+        _touch(session, row, utcnow())
     elif end_date is not None:
         record.end_date = end_date  # correcting the history of a closed pause
     record.version = new_version()

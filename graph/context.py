@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -12,17 +12,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
-from domain.events import StatusChanged, discard_pending, take_pending
+from domain.events import discard_pending, take_announcements
+from graph.broker import Broker
 from models.database import Database, begin_write
 
 if TYPE_CHECKING:
     from graph.loaders import Loaders
-
-Publish = Callable[[Sequence[StatusChanged]], Awaitable[None]]
-
-
-async def _publish_nowhere(_: Sequence[StatusChanged]) -> None:
-    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,13 +31,11 @@ class GraphConfig:
 class Context(BaseContext):
     """Made anew for every request (GraphQL or REST): loaders must never cache across users."""
 
-    def __init__(
-        self, *, database: Database, config: GraphConfig, publish: Publish = _publish_nowhere
-    ) -> None:
+    def __init__(self, *, database: Database, config: GraphConfig, broker: Broker) -> None:
         super().__init__()
         self.database = database
         self.config = config
-        self._publish = publish
+        self.broker = broker
         self._session: AsyncSession | None = None
         self.loaders = self._new_loaders()
 
@@ -71,13 +64,15 @@ class Context(BaseContext):
         await begin_write(session)
         try:
             yield session
+            announcements = take_announcements(session)
+            await self.broker.before_commit(session, announcements)
             await session.commit()
         except BaseException:
             await session.rollback()
             discard_pending(session)
             raise
         self.loaders = self._new_loaders()
-        await self._publish(take_pending(session))
+        await self.broker.after_commit(announcements)
 
     async def close(self) -> None:
         if self._session is not None:

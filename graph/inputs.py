@@ -11,7 +11,8 @@ from strawberry.scalars import JSON
 from domain.changes import KEEP, Keep
 from domain.errors import BadInput
 from domain.statuses import PauseChanges, PauseDetails, StatusChanges
-from graph.types.enums import MentorStatusValue
+from domain.sync import Submission
+from graph.types.enums import MentorStatusEvent, MentorStatusValue
 
 T = TypeVar("T")
 
@@ -104,3 +105,27 @@ class UpdatePauseRecordInput:
             expected_return_date=keep_unset(self.expected_return_date),
             reason=keep_unset(self.reason),
         )
+
+
+@strawberry.input(description="A status event as the mobile app emits it.")
+class StatusEventInput:
+    mentor_id: strawberry.ID
+    event_type: MentorStatusEvent
+    client_timestamp: datetime = strawberry.field(
+        description="When it happened on the device; at most 5 minutes ahead of the server."
+    )
+    reason: str | None = None
+
+    def to_submission(self) -> Submission:
+        return Submission(
+            mentor_id=self.mentor_id,
+            event_type=self.event_type,
+            client_timestamp=self.client_timestamp,
+            reason=self.reason,
+        )
+
+
+@strawberry.input(description="Acknowledge a sync event and/or change its note.")
+class UpdateSyncEventInput:
+    acknowledged: bool | None = strawberry.UNSET
+    reason: str | None = strawberry.UNSET

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
@@ -18,18 +19,21 @@ from graph.pagination import Connection, Window
 from graph.types.mentor import Mentor
 from graph.types.pause_record import PauseRecord
 from graph.types.status import MentorStatus
+from graph.types.sync_event import SyncEvent
 from models.mentors import mentors_by_ids
 from models.statuses import (
-    PauseRecordFilter,
     pause_record_counts_of_mentors,
     pause_records_by_ids,
     pause_records_of_mentors,
     statuses_of,
 )
+from models.sync import sync_event_counts_of_mentors, sync_events_by_ids, sync_events_of_mentors
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+F = TypeVar("F", bound=Hashable)
 G = TypeVar("G", bound=Hashable)
+T = TypeVar("T")
 SessionGetter = Callable[[], Awaitable[AsyncSession]]
 
 
@@ -37,26 +41,70 @@ def in_key_order(keys: Sequence[K], found: dict[K, V]) -> list[V | None]:
     return [found.get(key) for key in keys]
 
 
-@dataclass(frozen=True)
-class RelationPage:
-    """One parent's page of a related list."""
-
-    owner_id: str
-    where: PauseRecordFilter
-    window: Window
-
-
-@dataclass(frozen=True)
-class RelationCount:
-    owner_id: str
-    where: PauseRecordFilter
-
-
 def _group_by(keys: Iterable[K], attribute: Callable[[K], G]) -> dict[G, list[K]]:
     groups: dict[G, list[K]] = defaultdict(list)
     for key in keys:
         groups[attribute(key)].append(key)
     return groups
+
+
+@dataclass(frozen=True)
+class _Page(Generic[F]):
+    owner_id: str
+    where: F
+    window: Window
+
+
+@dataclass(frozen=True)
+class _Count(Generic[F]):
+    owner_id: str
+    where: F
+
+
+class RelationLoader(Generic[F, T]):
+    """Pages of a one-to-many relation (e.g. a mentor's pause records) for many owners at once:
+    one windowed statement per distinct (filter, page), one grouped count if totalCount is read."""
+
+    def __init__(
+        self,
+        session: SessionGetter,
+        *,
+        rows: Callable[[list[str], F, Window], Select[Any]],
+        counts: Callable[[list[str], F], Select[str, int]],
+        convert: Callable[[Any], T],
+        owner_of: Callable[[Any], str],
+    ) -> None:
+        self._session = session
+        self._rows, self._counts, self._convert, self._owner_of = rows, counts, convert, owner_of
+        self._page_loader = DataLoader[_Page[F], list[T]](load_fn=self._load_pages)
+        self._count_loader = DataLoader[_Count[F], int](load_fn=self._load_counts)
+
+    async def page(self, owner_id: str, where: F, window: Window) -> Connection[T]:
+        rows = await self._page_loader.load(_Page(owner_id, where, window))
+
+        def total() -> Awaitable[int]:
+            return self._count_loader.load(_Count(owner_id, where))
+
+        return Connection.build(rows, window, total)
+
+    async def _load_pages(self, keys: list[_Page[F]]) -> list[list[T]]:
+        session = await self._session()
+        pages: dict[_Page[F], list[T]] = {key: [] for key in keys}
+        for (where, window), group in _group_by(keys, lambda k: (k.where, k.window)).items():
+            owners = {key.owner_id: key for key in group}
+            statement = self._rows(list(owners), where, window)
+            for row in (await session.execute(statement)).scalars():
+                pages[owners[self._owner_of(row)]].append(self._convert(row))
+        return [pages[key] for key in keys]
+
+    async def _load_counts(self, keys: list[_Count[F]]) -> list[int]:
+        session = await self._session()
+        counts: dict[_Count[F], int] = {}
+        for where, group in _group_by(keys, lambda k: k.where).items():
+            statement = self._counts([k.owner_id for k in group], where)
+            found: dict[str, int] = dict((await session.execute(statement)).all())
+            counts.update({key: found.get(key.owner_id, 0) for key in group})
+        return [counts[key] for key in keys]
 
 
 class Loaders:
@@ -67,20 +115,25 @@ class Loaders:
         self.mentor = DataLoader[str, Mentor | None](load_fn=self._mentors)
         self.status = DataLoader[str, MentorStatus | None](load_fn=self._statuses)
         self.pause_record = DataLoader[str, PauseRecord | None](load_fn=self._pause_records)
-        self._pause_pages = DataLoader[RelationPage, list[PauseRecord]](
-            load_fn=self._pause_pages_of
-        )
-        self._pause_counts = DataLoader[RelationCount, int](load_fn=self._pause_counts_of)
-
-    async def pause_records_of(
-        self, mentor_id: str, where: PauseRecordFilter, window: Window
-    ) -> Connection[PauseRecord]:
-        rows = await self._pause_pages.load(RelationPage(mentor_id, where, window))
-
-        def count() -> Awaitable[int]:
-            return self._pause_counts.load(RelationCount(mentor_id, where))
-
-        return Connection.build(rows, window, count)
+        self.sync_event = DataLoader[str, SyncEvent | None](load_fn=self._sync_events)
+        self.pause_records_of = RelationLoader(
+            session,
+            rows=lambda owners, where, window: pause_records_of_mentors(
+                owners, where, offset=window.offset, limit=window.fetch
+            ),
+            counts=pause_record_counts_of_mentors,
+            convert=PauseRecord.from_row,
+            owner_of=lambda row: row.mentor_id,
+        ).page
+        self.sync_events_of = RelationLoader(
+            session,
+            rows=lambda owners, where, window: sync_events_of_mentors(
+                owners, where, offset=window.offset, limit=window.fetch
+            ),
+            counts=sync_event_counts_of_mentors,
+            convert=SyncEvent.from_row,
+            owner_of=lambda row: row.mentor_id,
+        ).page
 
     async def _mentors(self, ids: list[str]) -> list[Mentor | None]:
         rows = (await (await self._session()).execute(mentors_by_ids(ids))).scalars()
@@ -94,23 +147,6 @@ class Loaders:
         rows = (await (await self._session()).execute(pause_records_by_ids(ids))).scalars()
         return in_key_order(ids, {row.id: PauseRecord.from_row(row) for row in rows})
 
-    async def _pause_pages_of(self, keys: list[RelationPage]) -> list[list[PauseRecord]]:
-        session = await self._session()
-        pages: dict[RelationPage, list[PauseRecord]] = {key: [] for key in keys}
-        for (where, window), group in _group_by(keys, lambda k: (k.where, k.window)).items():
-            owners = {key.owner_id: key for key in group}
-            statement = pause_records_of_mentors(
-                list(owners), where, offset=window.offset, limit=window.fetch
-            )
-            for row in (await session.execute(statement)).scalars():
-                pages[owners[row.mentor_id]].append(PauseRecord.from_row(row))
-        return [pages[key] for key in keys]
-
-    async def _pause_counts_of(self, keys: list[RelationCount]) -> list[int]:
-        session = await self._session()
-        counts: dict[RelationCount, int] = {}
-        for where, group in _group_by(keys, lambda k: k.where).items():
-            statement = pause_record_counts_of_mentors([k.owner_id for k in group], where)
-            found: dict[str, int] = dict((await session.execute(statement)).all())
-            counts.update({key: found.get(key.owner_id, 0) for key in group})
-        return [counts[key] for key in keys]
+    async def _sync_events(self, ids: list[str]) -> list[SyncEvent | None]:
+        rows = (await (await self._session()).execute(sync_events_by_ids(ids))).scalars()
+        return in_key_order(ids, {row.id: SyncEvent.from_row(row) for row in rows})

@@ -13,18 +13,21 @@ from strawberry.types import ExecutionContext
 from graph.diagnostics import SqlStatementCount
 from graph.errors import ErrorCodes
 from graph.mutations.statuses import StatusMutations
+from graph.mutations.sync import SyncMutations
 from graph.queries.mentors import MentorQueries
 from graph.queries.statuses import StatusQueries
+from graph.queries.sync import SyncQueries
 from graph.scalars import DATETIME
+from graph.subscriptions import Subscription
 
 
 @strawberry.type
-class Query(MentorQueries, StatusQueries):
+class Query(MentorQueries, StatusQueries, SyncQueries):
     pass
 
 
 @strawberry.type
-class Mutation(StatusMutations):
+class Mutation(StatusMutations, SyncMutations):
     pass
 
 
@@ -45,6 +48,7 @@ def build_schema(*, expose_sql_count: bool = False) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DATETIME}),
     )

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Delete,
+    Index,
+    Select,
+    and_,
+    delete,
+    func,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlmodel import Field, SQLModel, col
 
 from models.types import UTCDateTime, new_version, utcnow
 
@@ -45,3 +62,111 @@ class IdempotencyRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)  # hash of the request body
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncEventFilter:
+    """Which sync events a list shows; `None` means "any"."""
+
+    mentor_id: str | None = None
+    acknowledged: bool | None = None
+
+
+def _sync_conditions(where: SyncEventFilter) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [true()]
+    if where.mentor_id is not None:
+        conditions.append(col(SyncEvent.mentor_id) == where.mentor_id)
+    if where.acknowledged is not None:
+        conditions.append(col(SyncEvent.acknowledged) == where.acknowledged)
+    return and_(*conditions)
+
+
+_OLDEST_FIRST = (col(SyncEvent.server_timestamp), col(SyncEvent.id))
+
+
+def sync_event(event_id: str, *, for_update: bool = False) -> Select[SyncEvent]:
+    statement = select(SyncEvent).where(col(SyncEvent.id) == event_id)
+    return statement.with_for_update() if for_update else statement
+
+
+def sync_events_by_ids(event_ids: Sequence[str]) -> Select[SyncEvent]:
+    return select(SyncEvent).where(col(SyncEvent.id).in_(event_ids))
+
+
+def sync_event_page(where: SyncEventFilter, *, offset: int, limit: int) -> Select[SyncEvent]:
+    """Events in the order the server received them, so a client replays them in order."""
+    return (
+        select(SyncEvent)
+        .where(_sync_conditions(where))
+        .order_by(*_OLDEST_FIRST)
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+def sync_event_count(where: SyncEventFilter) -> Select[int]:
+    return select(func.count()).select_from(SyncEvent).where(_sync_conditions(where))
+
+
+def sync_events_of_mentors(
+    mentor_ids: Sequence[str], where: SyncEventFilter, *, offset: int, limit: int
+) -> Select[SyncEvent]:
+    """One page of sync events for each of many mentors, in one statement."""
+    position = (
+        func.row_number()
+        .over(partition_by=col(SyncEvent.mentor_id), order_by=_OLDEST_FIRST)
+        .label("position")
+    )
+    ranked = (
+        select(col(SyncEvent.id), position)
+        .where(col(SyncEvent.mentor_id).in_(mentor_ids), _sync_conditions(where))
+        .subquery()
+    )
+    return (
+        select(SyncEvent)
+        .join(ranked, ranked.c.id == col(SyncEvent.id))
+        .where(ranked.c.position > offset, ranked.c.position <= offset + limit)
+        .order_by(col(SyncEvent.mentor_id), *_OLDEST_FIRST)
+    )
+
+
+def sync_event_counts_of_mentors(
+    mentor_ids: Sequence[str], where: SyncEventFilter
+) -> Select[str, int]:
+    return (
+        select(col(SyncEvent.mentor_id), func.count())
+        .where(col(SyncEvent.mentor_id).in_(mentor_ids), _sync_conditions(where))
+        .group_by(col(SyncEvent.mentor_id))
+    )
+
+
+# --- idempotency keys ------------------------------------------------------------------------
+
+
+def claim_idempotency_key(
+    dialect: str, *, scope: str, mentor_id: str, key: str, fingerprint: str
+) -> ReturningInsert[str]:
+    """Insert the key unless it exists (then nothing is returned); a concurrent claimant waits
+    on the unique index for the first to finish."""
+    values = {
+        "scope": scope,
+        "mentor_id": mentor_id,
+        "key": key,
+        "fingerprint": fingerprint,
+        "created_at": utcnow(),
+    }
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(IdempotencyRecord).values(**values).on_conflict_do_nothing()
+    return statement.returning(col(IdempotencyRecord.key))
+
+
+def idempotency_record(*, scope: str, mentor_id: str, key: str) -> Select[IdempotencyRecord]:
+    return select(IdempotencyRecord).where(
+        col(IdempotencyRecord.scope) == scope,
+        col(IdempotencyRecord.mentor_id) == mentor_id,
+        col(IdempotencyRecord.key) == key,
+    )
+
+
+def forget_idempotency_keys(*, created_before: datetime) -> Delete:
+    return delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < created_before)

@@ -15,6 +15,7 @@ import orjson
 import strawberry
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from api.rest.problems import Problem, problem_response
@@ -22,7 +23,7 @@ from api.rest.route import RestRoute, camel, operation_variables
 from graph.context import Context
 from graph.executor import Outcome, PreparedOperation
 
-ContextFactory = Callable[[Request], Context]
+ContextFactory = Callable[[HTTPConnection], Context]
 
 HTTP_STATUS = {
     "NOT_FOUND": 404,

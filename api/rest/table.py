@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.rest.contracts import statuses
+from api.rest.contracts import statuses, sync
 from api.rest.route import RestRoute
 
-ROUTES: list[RestRoute] = [*statuses.ROUTES]
+ROUTES: list[RestRoute] = [*statuses.ROUTES, *sync.ROUTES]

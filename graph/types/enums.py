@@ -6,6 +6,7 @@ from typing import TypeAlias
 import strawberry
 
 from domain.status_rules import StatusEvent, StatusValue
+from domain.sync import RejectionReason
 
 strawberry.enum(
     StatusValue,
@@ -24,3 +25,11 @@ strawberry.enum(
 # The domain's enums, registered above; these names are what the graph layer annotates with.
 MentorStatusValue: TypeAlias = StatusValue
 MentorStatusEvent: TypeAlias = StatusEvent
+
+strawberry.enum(
+    RejectionReason,
+    name="SyncRejectionReason",
+    description="Why a sync event was logged but not applied.",
+    graphql_name_from="value",
+)
+SyncRejectionReason: TypeAlias = RejectionReason

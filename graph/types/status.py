@@ -10,13 +10,17 @@ from strawberry.scalars import JSON
 
 from domain.status_rules import StatusValue, is_eligible_for_assignment
 from graph.context import Info
+from graph.pagination import MAX_PAGE_SIZE, After, First, Window
 from graph.types.enums import MentorStatusValue
 from models.statuses import MentorStatus as MentorStatusRow
+from models.sync import SyncEventFilter
 
 if TYPE_CHECKING:
     from graph.types.mentor import Mentor
+    from graph.types.sync_event import SyncEvent
 
 MentorType = Annotated["Mentor", strawberry.lazy("graph.types.mentor")]
+SyncEventType = Annotated["SyncEvent", strawberry.lazy("graph.types.sync_event")]
 
 
 @strawberry.type(description="Where one mentor stands now.")
@@ -52,6 +56,16 @@ class MentorStatus:
     @strawberry.field(description="True exactly when the status is `active`.")
     def is_eligible_for_assignment(self) -> bool:
         return is_eligible_for_assignment(self.status)
+
+    @strawberry.field(description="Sync events not yet acknowledged, oldest first.")
+    async def pending_events(
+        self, info: Info, first: First = MAX_PAGE_SIZE, after: After = None
+    ) -> list[SyncEventType]:
+        where = SyncEventFilter(acknowledged=False)
+        page = await info.context.loaders.sync_events_of(
+            self.mentor_id, where, Window.from_args(first, after)
+        )
+        return page.nodes
 
     @strawberry.field
     async def mentor(self, info: Info) -> MentorType:
