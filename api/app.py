@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,8 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from api.graphql import GRAPHIQL_ASSETS_DIR, GRAPHIQL_ASSETS_PATH, graphql_router
-from api.rest.problems import install_problem_handlers, problem_response
+from api.middleware import limit_body_size
+from api.rest.problems import document_problems, install_problem_handlers, problem_response
 from api.rest.register import build_router
 from api.rest.table import ROUTES
 from api.settings import Settings
@@ -32,7 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     database = Database(settings.database_url)
     config = GraphConfig(timezone=settings.zone, expose_sql_count=settings.expose_sql_count)
-    schema = build_schema(expose_sql_count=settings.expose_sql_count)
+    schema = build_schema(
+        expose_sql_count=settings.expose_sql_count, limits=settings.graphql_limits()
+    )
     broker = broker_for(settings.database_url)
 
     def make_context(_: HTTPConnection) -> Context:
@@ -41,6 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await broker.start()
+        # Start-up objects (schema, routes, prepared documents) live as long as the process:
+        # keeping them out of the collector's passes shortens its pauses (PERFORMANCE.md: p99).
+        gc.freeze()
         yield
         await broker.stop()
         await database.dispose()
@@ -57,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.broker = broker
     install_problem_handlers(app)
+    limit_body_size(app, settings.max_body_bytes)
+    document_problems(app)
     app.include_router(
         graphql_router(schema, make_context, graphiql=not settings.is_production),
         prefix="/graphql",
@@ -66,7 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount(
             GRAPHIQL_ASSETS_PATH, StaticFiles(directory=GRAPHIQL_ASSETS_DIR), "graphql-assets"
         )
-    app.include_router(build_router(ROUTES, schema, make_context))
+    app.include_router(
+        build_router(ROUTES, schema, make_context, timeout=settings.request_timeout_seconds)
+    )
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from api.importer import import_command
 from api.settings import Settings
 from graph.schema import export_sdl
 from models.database import Database
@@ -81,6 +82,18 @@ def export_schema(
     """Write the GraphQL schema (SDL) to schema.graphql."""
     path.write_text(export_sdl(), encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@cli.command("detect-milestones")
+def detect_milestones(database_url: DatabaseUrl = None) -> None:
+    """Recompute every mentor's milestones from the activity ledger (set-based)."""
+    from api.maintenance import recompute_milestones
+
+    summary = asyncio.run(recompute_milestones(_settings(database_url).database_url))
+    typer.echo(summary)
+
+
+cli.command("import")(import_command)
 
 
 def main() -> None:

@@ -64,10 +64,16 @@ async def _measure(base: str, samples: int) -> list[str]:
         async def submit(i: int) -> None:
             mentor = f"bench-{i % MENTORS:03}"
             event = "PauseMentorEvent" if (i // MENTORS) % 2 == 0 else "ResumeMentorEvent"
-            body = {"event_type": event, "mentor_id": mentor,
-                    "client_timestamp": datetime.now(UTC).isoformat()}
-            response = await client.post("/api/v1/mentor-status-sync/events", json=body,
-                                          headers={"Idempotency-Key": f"bench-{i}"})
+            body = {
+                "event_type": event,
+                "mentor_id": mentor,
+                "client_timestamp": datetime.now(UTC).isoformat(),
+            }
+            response = await client.post(
+                "/api/v1/mentor-status-sync/events",
+                json=body,
+                headers={"Idempotency-Key": f"bench-{i}"},
+            )
             assert response.status_code == 201, response.text
 
         await _timed(50, healthz)  # warm-up
@@ -86,7 +92,7 @@ async def _measure(base: str, samples: int) -> list[str]:
 
 async def _delivery(base: str, client: httpx.AsyncClient, samples: int) -> list[float]:
     url = base.replace("http://", "ws://") + "/graphql"
-    query = "subscription { mentorStatusChanged(mentorId: \"bench-000\") { status } }"
+    query = 'subscription { mentorStatusChanged(mentorId: "bench-000") { status } }'
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await ws.send(json.dumps({"type": "connection_init"}))
         await ws.recv()
@@ -98,7 +104,10 @@ async def _delivery(base: str, client: httpx.AsyncClient, samples: int) -> list[
             target = "inactive" if current != "inactive" else "active"
             started = time.perf_counter()
             await client.put("/api/v1/mentor-statuses/bench-000", json={"status": target})
-            while json.loads(await ws.recv())["payload"]["data"]["mentorStatusChanged"]["status"] != target:
+            while (
+                json.loads(await ws.recv())["payload"]["data"]["mentorStatusChanged"]["status"]
+                != target
+            ):
                 pass
             timings.append((time.perf_counter() - started) * 1000)
             current = target
@@ -108,7 +117,9 @@ async def _delivery(base: str, client: httpx.AsyncClient, samples: int) -> list[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--postgres", help="also measure on this PostgreSQL URL (its data is dropped)")
+    parser.add_argument(
+        "--postgres", help="also measure on this PostgreSQL URL (its data is dropped)"
+    )
     args = parser.parse_args()
     targets = [("SQLite", f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")]
     if args.postgres:

@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import demo_names as vocab
+from domain.ledger import refresh_running_totals
 from models.activities import Activity
 from models.database import Database, begin_write, take_transaction_lock
 from models.mentors import Mentor, mentor_count
@@ -108,6 +109,7 @@ async def _insert(session: AsyncSession, rows: DemoRows) -> None:
     await session.execute(insert(MentorStatus), rows.statuses)
     await session.execute(insert(PauseRecord), rows.pauses)
     await session.execute(insert(Activity), rows.activities)
+    await refresh_running_totals(session, (row["id"] for row in rows.mentors))
 
 
 def build_demo(today: date) -> DemoRows:

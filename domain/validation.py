@@ -9,7 +9,10 @@ from domain.errors import BadInput
 MAX_ID_LENGTH = 64
 MAX_TEXT_LENGTH = 500
 MAX_NAME_LENGTH = 200
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+# Also declared in the REST contracts' models, so /openapi.json tells clients the same rules.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+NO_NUL_PATTERN = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000 (graph/arguments.py)
+_ID = re.compile(ID_PATTERN)
 
 
 def check_id(field: str, value: str) -> str:

@@ -14,10 +14,13 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import BadInput, DomainError
+from graph.limits import TOO_MANY_TOKENS
 
 logger = logging.getLogger("mentor_gateway.errors")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+# graphql-core's only signal that MaxTokensLimiter stopped the parser is this message.
+_TOKEN_LIMIT = "Syntax Error: Document contains more than"
 
 
 def _code_of(error: GraphQLError) -> str:
@@ -26,6 +29,8 @@ def _code_of(error: GraphQLError) -> str:
         return original.code
     if error.path is not None:
         return INTERNAL  # raised while resolving, and not by the domain: a bug, never input
+    if error.message.startswith(_TOKEN_LIMIT):
+        return TOO_MANY_TOKENS
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if error.message.startswith("Variable '$"):

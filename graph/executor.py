@@ -7,6 +7,7 @@ and each request only executes it, through the same resolvers and loaders as `/g
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from inspect import isawaitable
 from typing import Any
@@ -23,8 +24,10 @@ from graphql import (
     validate,
 )
 
+from graph.arguments import nul_in_variables
 from graph.context import Context
 from graph.errors import with_code
+from graph.limits import timeout_error
 
 
 class InvalidDocument(ValueError):
@@ -42,8 +45,11 @@ class Outcome:
 class PreparedOperation:
     """One GraphQL document, validated against one schema, ready to run many times."""
 
-    def __init__(self, schema: strawberry.Schema, document: str) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, document: str, *, timeout: float | None = None
+    ) -> None:
         self._schema = schema._schema
+        self.timeout = timeout
         self.source = document
         self.document: DocumentNode = parse(document)
         errors = validate(self._schema, self.document)
@@ -52,13 +58,23 @@ class PreparedOperation:
         operation = get_operation_ast(self.document)
         if operation is None:
             raise InvalidDocument("the document must hold exactly one operation")
+        self.operation = operation
         self.is_mutation = operation.operation is OperationType.MUTATION
 
     async def run(self, context: Context, variables: dict[str, Any]) -> Outcome:
-        result = execute(
-            self._schema, self.document, variable_values=variables, context_value=context
-        )
-        if isawaitable(result):
-            result = await result
+        """Execute with these variables; past the timeout, cancel (rolling back) and say so."""
+        refused = nul_in_variables(self._schema, self.operation, variables)
+        if refused is not None:  # as /graphql does (graph.arguments), before any resolver
+            return Outcome(data=None, errors=[with_code(refused)])
+        try:
+            async with asyncio.timeout(self.timeout):
+                result = execute(
+                    self._schema, self.document, variable_values=variables, context_value=context
+                )
+                if isawaitable(result):
+                    result = await result
+        except TimeoutError:
+            assert self.timeout is not None
+            return Outcome(data=None, errors=[timeout_error(self.timeout)])
         assert isinstance(result, ExecutionResult)
         return Outcome(data=result.data, errors=[with_code(e) for e in result.errors or []])

@@ -11,16 +11,18 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Executable, Result, Select
 from strawberry.dataloader import DataLoader
 
 from graph.pagination import Connection, Window
+from graph.stats_loaders import StatsLoaders
 from graph.types.mentor import Mentor
+from graph.types.milestone import Milestone
 from graph.types.pause_record import PauseRecord
 from graph.types.status import MentorStatus
 from graph.types.sync_event import SyncEvent
 from models.mentors import mentors_by_ids
+from models.milestones import MilestoneFilter, milestones_by_ids, milestones_of_mentors
 from models.statuses import (
     pause_record_counts_of_mentors,
     pause_records_by_ids,
@@ -34,7 +36,7 @@ V = TypeVar("V")
 F = TypeVar("F", bound=Hashable)
 G = TypeVar("G", bound=Hashable)
 T = TypeVar("T")
-SessionGetter = Callable[[], Awaitable[AsyncSession]]
+Read = Callable[[Executable], Awaitable[Result[*tuple[Any, ...]]]]
 
 
 def in_key_order(keys: Sequence[K], found: dict[K, V]) -> list[V | None]:
@@ -67,14 +69,14 @@ class RelationLoader(Generic[F, T]):
 
     def __init__(
         self,
-        session: SessionGetter,
+        read: Read,
         *,
         rows: Callable[[list[str], F, Window], Select[Any]],
         counts: Callable[[list[str], F], Select[str, int]],
         convert: Callable[[Any], T],
         owner_of: Callable[[Any], str],
     ) -> None:
-        self._session = session
+        self._read = read
         self._rows, self._counts, self._convert, self._owner_of = rows, counts, convert, owner_of
         self._page_loader = DataLoader[_Page[F], list[T]](load_fn=self._load_pages)
         self._count_loader = DataLoader[_Count[F], int](load_fn=self._load_counts)
@@ -88,36 +90,41 @@ class RelationLoader(Generic[F, T]):
         return Connection.build(rows, window, total)
 
     async def _load_pages(self, keys: list[_Page[F]]) -> list[list[T]]:
-        session = await self._session()
         pages: dict[_Page[F], list[T]] = {key: [] for key in keys}
         for (where, window), group in _group_by(keys, lambda k: (k.where, k.window)).items():
             owners = {key.owner_id: key for key in group}
             statement = self._rows(list(owners), where, window)
-            for row in (await session.execute(statement)).scalars():
+            for row in (await self._read(statement)).scalars():
                 pages[owners[self._owner_of(row)]].append(self._convert(row))
         return [pages[key] for key in keys]
 
     async def _load_counts(self, keys: list[_Count[F]]) -> list[int]:
-        session = await self._session()
         counts: dict[_Count[F], int] = {}
         for where, group in _group_by(keys, lambda k: k.where).items():
             statement = self._counts([k.owner_id for k in group], where)
-            found: dict[str, int] = dict((await session.execute(statement)).all())
+            rows = (await self._read(statement)).all()
+            found = {str(row[0]): int(row[1]) for row in rows}
             counts.update({key: found.get(key.owner_id, 0) for key in group})
         return [counts[key] for key in keys]
 
 
 class Loaders:
-    """All loaders of one request."""
+    """All loaders of one request; `read` runs one statement on the request's session."""
 
-    def __init__(self, session: SessionGetter) -> None:
-        self._session = session
+    def __init__(self, read: Read) -> None:
+        self._read = read
         self.mentor = DataLoader[str, Mentor | None](load_fn=self._mentors)
+        self.stats = StatsLoaders(read)
         self.status = DataLoader[str, MentorStatus | None](load_fn=self._statuses)
         self.pause_record = DataLoader[str, PauseRecord | None](load_fn=self._pause_records)
         self.sync_event = DataLoader[str, SyncEvent | None](load_fn=self._sync_events)
+        self.milestone = DataLoader[str, Milestone | None](load_fn=self._milestones)
+        # (mentor id, status or None for all) -> that mentor's milestones, in catalogue order
+        self.milestones_of = DataLoader[tuple[str, str | None], list[Milestone]](
+            load_fn=self._milestones_of
+        )
         self.pause_records_of = RelationLoader(
-            session,
+            read,
             rows=lambda owners, where, window: pause_records_of_mentors(
                 owners, where, offset=window.offset, limit=window.fetch
             ),
@@ -126,7 +133,7 @@ class Loaders:
             owner_of=lambda row: row.mentor_id,
         ).page
         self.sync_events_of = RelationLoader(
-            session,
+            read,
             rows=lambda owners, where, window: sync_events_of_mentors(
                 owners, where, offset=window.offset, limit=window.fetch
             ),
@@ -136,17 +143,35 @@ class Loaders:
         ).page
 
     async def _mentors(self, ids: list[str]) -> list[Mentor | None]:
-        rows = (await (await self._session()).execute(mentors_by_ids(ids))).scalars()
+        rows = (await self._read(mentors_by_ids(ids))).scalars()
         return in_key_order(ids, {row.id: Mentor.from_row(row) for row in rows})
 
     async def _statuses(self, mentor_ids: list[str]) -> list[MentorStatus | None]:
-        rows = (await (await self._session()).execute(statuses_of(mentor_ids))).scalars()
+        rows = (await self._read(statuses_of(mentor_ids))).scalars()
         return in_key_order(mentor_ids, {row.mentor_id: MentorStatus.from_row(row) for row in rows})
 
     async def _pause_records(self, ids: list[str]) -> list[PauseRecord | None]:
-        rows = (await (await self._session()).execute(pause_records_by_ids(ids))).scalars()
+        rows = (await self._read(pause_records_by_ids(ids))).scalars()
         return in_key_order(ids, {row.id: PauseRecord.from_row(row) for row in rows})
 
+    async def _milestones(self, ids: list[str]) -> list[Milestone | None]:
+        rows = (await self._read(milestones_by_ids(ids))).all()
+        return in_key_order(
+            ids,
+            {r.Milestone.id: Milestone.from_rows(r.Milestone, r.MilestoneDefinition) for r in rows},
+        )
+
+    async def _milestones_of(self, keys: list[tuple[str, str | None]]) -> list[list[Milestone]]:
+        found: dict[tuple[str, str | None], list[Milestone]] = {key: [] for key in keys}
+        for status, group in _group_by(keys, lambda key: key[1]).items():
+            statement = milestones_of_mentors(
+                [mentor for mentor, _ in group], MilestoneFilter(status=status)
+            )
+            for row in (await self._read(statement)).all():
+                milestone = Milestone.from_rows(row.Milestone, row.MilestoneDefinition)
+                found[(row.Milestone.mentor_id, status)].append(milestone)
+        return [found[key] for key in keys]
+
     async def _sync_events(self, ids: list[str]) -> list[SyncEvent | None]:
-        rows = (await (await self._session()).execute(sync_events_by_ids(ids))).scalars()
+        rows = (await self._read(sync_events_by_ids(ids))).scalars()
         return in_key_order(ids, {row.id: SyncEvent.from_row(row) for row in rows})

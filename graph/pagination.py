@@ -20,6 +20,9 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# No list holds a billion rows; past this a cursor is forged, and its OFFSET would overflow the
+# database's integers (a 500) instead of being refused as input.
+MAX_POSITION = 1_000_000_000
 _PREFIX = "cursor:"
 
 
@@ -35,7 +38,7 @@ def decode_cursor(cursor: str) -> int:
         position = int(text.removeprefix(_PREFIX))
     except (ValueError, UnicodeError, binascii.Error):
         raise BadInput.field("after", "is not a cursor this API returned") from None
-    if position < 0:
+    if not 0 <= position < MAX_POSITION:
         raise BadInput.field("after", "is not a cursor this API returned")
     return position
 

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
-from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import BatchingConfig, StrawberryConfig
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from graph.diagnostics import SqlStatementCount
-from graph.errors import ErrorCodes
+from graph.errors import ErrorCodes, with_code
+from graph.limits import Limits, limit_extensions, timeout_error
+from graph.mutations.activities import ActivityMutations
+from graph.mutations.milestones import MilestoneMutations
 from graph.mutations.statuses import StatusMutations
 from graph.mutations.sync import SyncMutations
+from graph.queries.activities import ActivityQueries
 from graph.queries.mentors import MentorQueries
+from graph.queries.milestones import MilestoneQueries
+from graph.queries.stats import StatsQueries
 from graph.queries.statuses import StatusQueries
 from graph.queries.sync import SyncQueries
 from graph.scalars import DATETIME
@@ -22,35 +32,90 @@ from graph.subscriptions import Subscription
 
 
 @strawberry.type
-class Query(MentorQueries, StatusQueries, SyncQueries):
+class Query(
+    MentorQueries, StatusQueries, SyncQueries, MilestoneQueries, ActivityQueries, StatsQueries
+):
     pass
 
 
 @strawberry.type
-class Mutation(StatusMutations, SyncMutations):
+class Mutation(StatusMutations, SyncMutations, MilestoneMutations, ActivityMutations):
     pass
 
 
 class GatewaySchema(strawberry.Schema):
-    """Strawberry's schema, minus its logging of every error: `graph.errors` logs the
-    unexpected ones (with a request id) and client mistakes are not server errors."""
+    """Strawberry's schema with an execution deadline, minus its logging of every error:
+    `graph.errors` logs the unexpected ones (with a request id); client mistakes are not
+    server errors."""
+
+    def __init__(self, *, limits: Limits, **options: Any) -> None:
+        super().__init__(**options)
+        self.limits = limits
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         return None
 
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Run the operation, cancelled (and its transaction rolled back) at the deadline."""
+        try:
+            async with asyncio.timeout(self.limits.timeout_seconds):
+                result = await super().execute(
+                    query,
+                    variable_values,
+                    context_value,
+                    root_value,
+                    operation_name,
+                    allowed_operation_types,
+                    operation_extensions,
+                )
+        except TimeoutError:
+            return ExecutionResult(data=None, errors=[timeout_error(self.limits.timeout_seconds)])
+        if result.errors:
+            # ParserCache parses in an extension hook, so a syntax error skips ErrorCodes.
+            result.errors = [
+                error if (error.extensions or {}).get("code") else with_code(error)
+                for error in result.errors
+            ]
+        return result
 
-def build_schema(*, expose_sql_count: bool = False) -> strawberry.Schema:
-    extensions: list[type[SchemaExtension]] = [ErrorCodes]
+
+def build_schema(*, expose_sql_count: bool = False, limits: Limits | None = None) -> GatewaySchema:
+    """The schema with its extensions; `limits` default to the safe ones."""
+    limits = limits or Limits()
+    extensions: list[Any] = [
+        ErrorCodes,
+        *limit_extensions(limits),
+        # Parsing and validating a small query costs more than running it (PERFORMANCE.md).
+        ParserCache,
+        ValidationCache,
+    ]
     if expose_sql_count:
         extensions.append(SqlStatementCount)
+    batching = (
+        BatchingConfig(max_operations=limits.batch_operations) if limits.batch_operations else None
+    )
     return GatewaySchema(
+        limits=limits,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map={datetime: DATETIME}),
+        config=StrawberryConfig(
+            scalar_map={datetime: DATETIME},
+            disable_field_suggestions=not limits.suggestions,
+            batching_config=batching,
+        ),
     )
 
 

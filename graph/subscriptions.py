@@ -8,8 +8,11 @@ from typing import Annotated
 import strawberry
 
 from domain.events import STATUS_CHANGED
+from domain.milestones import MILESTONE_ACHIEVED
 from graph.context import Info
+from graph.types.milestone import Milestone
 from graph.types.status import MentorStatus
+from models.milestones import milestones_by_ids
 from models.statuses import MentorStatus as MentorStatusRow
 from models.statuses import status_of
 
@@ -36,3 +39,20 @@ class Subscription:
                 row = (await session.execute(status_of(announcement.key))).scalar_one_or_none()
             if row is not None:
                 yield MentorStatus.from_row(row)
+
+    @strawberry.subscription(description="Each milestone a mentor achieves, after it is saved.")
+    async def milestone_achieved(
+        self,
+        info: Info,
+        mentor_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Omit to watch every mentor.")
+        ] = None,
+    ) -> AsyncGenerator[Milestone, None]:
+        context = info.context
+        async for announcement in context.broker.subscribe(MILESTONE_ACHIEVED, mentor_id):
+            # The announcement names the committed record; read it with its catalogue entry.
+            key = str((announcement.payload or {}).get("id", ""))
+            async with context.database.sessions() as session:
+                found = (await session.execute(milestones_by_ids([key]))).first()
+            if found is not None:
+                yield Milestone.from_rows(found.Milestone, found.MilestoneDefinition)

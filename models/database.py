@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.sqlite_functions import register_functions
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mentor_gateway.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A connection execution option: the transaction about to begin will write, so SQLite takes the
@@ -69,6 +71,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        register_functions(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:

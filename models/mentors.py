@@ -31,6 +31,10 @@ def mentors_by_ids(ids: Sequence[str]) -> Select[Mentor]:
     return select(Mentor).where(col(Mentor.id).in_(ids))
 
 
+def all_mentor_ids() -> Select[str]:
+    return select(col(Mentor.id))
+
+
 def mentor_page(*, offset: int, limit: int) -> Select[Mentor]:
     return select(Mentor).order_by(Mentor.id).offset(offset).limit(limit)
 

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Delete,
+    Index,
+    Insert,
+    Select,
+    Subquery,
+    UniqueConstraint,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, SQLModel, col
 
+from models.activities import Activity
 from models.types import UTCDateTime, new_version, utcnow
 
 
@@ -37,3 +59,220 @@ class Milestone(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: str = Field(default_factory=new_version, max_length=32)
+
+
+# --- reading milestones ----------------------------------------------------------------------
+
+MilestoneRow = tuple[Milestone, MilestoneDefinition]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneFilter:
+    """Which milestones a list shows; `None` means "any"."""
+
+    mentor_id: str | None = None
+    type: str | None = None
+    status: str | None = None
+    achieved_from: datetime | None = None  # inclusive
+    achieved_before: datetime | None = None  # exclusive
+
+
+def _milestone_conditions(where: MilestoneFilter) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [true()]
+    if where.mentor_id is not None:
+        conditions.append(col(Milestone.mentor_id) == where.mentor_id)
+    if where.type is not None:
+        conditions.append(col(MilestoneDefinition.type) == where.type)
+    if where.status is not None:
+        conditions.append(col(Milestone.status) == where.status)
+    if where.achieved_from is not None:
+        conditions.append(col(Milestone.achieved_at) >= where.achieved_from)
+    if where.achieved_before is not None:
+        conditions.append(col(Milestone.achieved_at) < where.achieved_before)
+    return and_(*conditions)
+
+
+def _with_definitions() -> Select[Milestone, MilestoneDefinition]:
+    return select(Milestone, MilestoneDefinition).join(
+        MilestoneDefinition, col(MilestoneDefinition.key) == col(Milestone.definition_key)
+    )
+
+
+# Catalogue order (DOMAIN.md's table): hours, contacts, activities, each up its thresholds.
+_TYPE_ORDER = case(
+    {"hours_logged": 0, "contacts_helped": 1, "activity_count": 2},
+    value=col(MilestoneDefinition.type),
+    else_=3,
+)
+_CATALOGUE_ORDER = (col(Milestone.mentor_id), _TYPE_ORDER, col(MilestoneDefinition.threshold))
+
+
+def milestone(milestone_id: str, *, for_update: bool = False) -> Select[Milestone]:
+    statement = select(Milestone).where(col(Milestone.id) == milestone_id)
+    return statement.with_for_update() if for_update else statement
+
+
+def milestones_by_ids(ids: Sequence[str]) -> Select[Milestone, MilestoneDefinition]:
+    return _with_definitions().where(col(Milestone.id).in_(ids))
+
+
+def milestone_page(
+    where: MilestoneFilter, *, offset: int, limit: int
+) -> Select[Milestone, MilestoneDefinition]:
+    return (
+        _with_definitions()
+        .where(_milestone_conditions(where))
+        .order_by(*_CATALOGUE_ORDER)
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+def milestone_count(where: MilestoneFilter) -> Select[int]:
+    return (
+        select(func.count())
+        .select_from(Milestone)
+        .join(MilestoneDefinition, col(MilestoneDefinition.key) == col(Milestone.definition_key))
+        .where(_milestone_conditions(where))
+    )
+
+
+def milestones_of_mentors(
+    mentor_ids: Sequence[str], where: MilestoneFilter
+) -> Select[Milestone, MilestoneDefinition]:
+    return (
+        _with_definitions()
+        .where(col(Milestone.mentor_id).in_(mentor_ids), _milestone_conditions(where))
+        .order_by(*_CATALOGUE_ORDER)
+    )
+
+
+def definitions() -> Select[MilestoneDefinition]:
+    return select(MilestoneDefinition).order_by(_TYPE_ORDER, col(MilestoneDefinition.threshold))
+
+
+def definition(key: str) -> Select[MilestoneDefinition]:
+    return select(MilestoneDefinition).where(col(MilestoneDefinition.key) == key)
+
+
+# --- detection from the ledger: set-based, a handful of statements for any number of mentors --
+
+
+def _completed(mentor_ids: Sequence[str] | None) -> ColumnElement[bool]:
+    condition = col(Activity.status) == "completed"
+    if mentor_ids is not None:
+        condition = and_(condition, col(Activity.mentor_id).in_(mentor_ids))
+    return condition
+
+
+def ledger_totals(
+    mentor_ids: Sequence[str] | None,
+) -> Select[str, int | None, int, int]:
+    """Per mentor: completed minutes, completed activities, distinct contacts helped."""
+    return (
+        select(
+            col(Activity.mentor_id),
+            func.sum(col(Activity.duration_minutes)),
+            func.count(),
+            func.count(func.distinct(col(Activity.contact_id))),
+        )
+        .where(_completed(mentor_ids))
+        .group_by(col(Activity.mentor_id))
+    )
+
+
+def _crossings(running: Subquery, kind: str, scale: int) -> Select[str, str, datetime]:
+    """The activity whose running total first reached each threshold of `kind`: the one where
+    the total before it was below the threshold and the total after it is not."""
+    threshold = col(MilestoneDefinition.threshold) * scale
+    return (
+        select(running.c.mentor_id, col(MilestoneDefinition.key), running.c.started_at)
+        .join(MilestoneDefinition, col(MilestoneDefinition.type) == kind)
+        .where(running.c.total >= threshold, running.c.total - running.c.step < threshold)
+    )
+
+
+def ledger_crossings(mentor_ids: Sequence[str] | None) -> CompoundSelect[str, str, datetime]:
+    """(mentor, definition key, started_at of the crossing activity) for every reached threshold."""
+    order = (col(Activity.started_at), col(Activity.id))
+    mentor = col(Activity.mentor_id)
+    minutes = (
+        select(
+            mentor,
+            col(Activity.started_at),
+            col(Activity.duration_minutes).label("step"),
+            func.sum(col(Activity.duration_minutes))
+            .over(partition_by=mentor, order_by=order)
+            .label("total"),
+            func.row_number().over(partition_by=mentor, order_by=order).label("nth"),
+        )
+        .where(_completed(mentor_ids))
+        .subquery("running_minutes")
+    )
+    counted = (
+        select(
+            minutes.c.mentor_id,
+            minutes.c.started_at,
+            literal(1).label("step"),
+            minutes.c.nth.label("total"),
+        )
+    ).subquery("running_count")
+    # A contact counts once, at its first completed activity with this mentor.
+    first_contact = (
+        select(
+            col(Activity.mentor_id),
+            col(Activity.started_at),
+            func.row_number()
+            .over(partition_by=(col(Activity.mentor_id), col(Activity.contact_id)), order_by=order)
+            .label("visit"),
+            col(Activity.id),
+        )
+        .where(_completed(mentor_ids))
+        .subquery("contact_visits")
+    )
+    contacts = (
+        select(
+            first_contact.c.mentor_id,
+            first_contact.c.started_at,
+            literal(1).label("step"),
+            func.row_number()
+            .over(
+                partition_by=first_contact.c.mentor_id,
+                order_by=(first_contact.c.started_at, first_contact.c.id),
+            )
+            .label("total"),
+        )
+        .where(first_contact.c.visit == 1)
+        .subquery("running_contacts")
+    )
+    return union_all(
+        _crossings(minutes, "hours_logged", 60),
+        _crossings(counted, "activity_count", 1),
+        _crossings(contacts, "contacts_helped", 1),
+    )
+
+
+def milestones_of(mentor_ids: Sequence[str] | None) -> Select[Milestone]:
+    statement = select(Milestone)
+    if mentor_ids is not None:
+        statement = statement.where(col(Milestone.mentor_id).in_(mentor_ids))
+    return statement
+
+
+def upsert_milestones(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (mentor, definition) DO UPDATE, for executemany."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # The Table, not the entity: the ORM's bulk path would split the rows into one statement per
+    # set of non-null columns; Core sends them all in one executemany.
+    statement = insert(Milestone.__table__)  # type: ignore[attr-defined]
+    return statement.on_conflict_do_update(
+        index_elements=["mentor_id", "definition_key"],
+        set_={
+            name: statement.excluded[name]
+            for name in ("status", "value", "achieved_at", "updated_at", "version")
+        },
+    )
+
+
+def delete_milestones(ids: Sequence[str]) -> Delete:
+    return delete(Milestone).where(col(Milestone.id).in_(ids))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from domain import mentors, statuses
 from domain.statuses import PauseDetails
+from models.activities import Activity
 from models.database import Database, begin_write
 from models.mentors import Mentor
 from models.statuses import PauseRecord
@@ -38,3 +39,32 @@ async def make_pause(
         )
         await session.commit()
     return record
+
+
+async def add_ledger(database: Database, *activities: Activity) -> None:
+    """Write activities straight into the ledger (the detection tests' input)."""
+    async with database.sessions() as session:
+        await begin_write(session)
+        session.add_all(activities)
+        await session.commit()
+
+
+def activity(
+    id: str,
+    *,
+    mentor_id: str,
+    started_at: datetime,
+    minutes: int = 60,
+    contact: str = "contact_1",
+    status: str = "completed",
+    type_id: str = "act_type_001",
+) -> Activity:
+    return Activity(
+        id=id,
+        mentor_id=mentor_id,
+        activity_type_id=type_id,
+        contact_id=contact,
+        started_at=started_at,
+        duration_minutes=minutes,
+        status=status,
+    )

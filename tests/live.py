@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import httpx
@@ -21,15 +21,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, *, timeout: float = 20.0) -> Iterator[str]:
-    """Start `uvicorn api.app:create_app` on a free port; yields its base URL."""
+def running_server(
+    database_url: str,
+    *,
+    timeout: float = 20.0,
+    app: str = "api.app:create_app",
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Start `uvicorn <app> --factory` (`workers` processes) on a free port; yields its base URL
+    once `/healthz` answers. `env` adds to the environment the server inherits."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
+    environment = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
     command = [
         sys.executable,
         "-m",
         "uvicorn",
-        "api.app:create_app",
+        app,
         "--factory",
         "--host",
         "127.0.0.1",
@@ -37,8 +45,9 @@ def running_server(database_url: str, *, timeout: float = 20.0) -> Iterator[str]
         str(port),
         "--log-level",
         "warning",
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen(command, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

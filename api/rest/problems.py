@@ -46,6 +46,9 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = Field(
         default=None, description="For 422: each invalid field and what is wrong with it."
     )
+    code: str | None = Field(
+        default=None, description="A machine-readable code, for limits (`PAYLOAD_TOO_LARGE`)."
+    )
 
 
 def problem_response(
@@ -54,7 +57,9 @@ def problem_response(
     *,
     errors: Sequence[Mapping[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
+    """An RFC 9457 problem details response (`code` is an extension member, as the RFC allows)."""
     slug = TITLES.get(status, "error").lower().replace(" ", "-")
     body: dict[str, Any] = {
         "type": f"urn:mentor-gateway:problem:{slug}",
@@ -64,6 +69,8 @@ def problem_response(
     }
     if errors:
         body["errors"] = list(errors)
+    if code:
+        body["code"] = code
     return Response(
         orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
@@ -97,6 +104,35 @@ async def _unexpected_problem(_: Request, exc: Exception) -> Response:
     return problem_response(
         500, f"Unexpected error; quote request id {request_id} when reporting it."
     )
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make /openapi.json say what error responses are: `application/problem+json` Problems.
+
+    FastAPI documents every response under the route's media type and its own 422 shape;
+    the handlers above answer with neither.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = generate()
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem.pop("$defs", {}))
+            schemas["Problem"] = problem
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
+            content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            for operations in spec.get("paths", {}).values():
+                for operation in operations.values():
+                    for status, response in operation.get("responses", {}).items():
+                        if status.startswith(("4", "5")):
+                            response["content"] = content
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
 
 
 def install_problem_handlers(app: FastAPI) -> None:

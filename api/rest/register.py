@@ -8,20 +8,26 @@ answer into the contract's envelope.
 from __future__ import annotations
 
 import inspect
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any
 
-import orjson
 import strawberry
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel
+from pydantic.alias_generators import to_snake
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from api.encoding import dump_json
 from api.rest.problems import Problem, problem_response
 from api.rest.route import RestRoute, camel, operation_variables
+from domain.idempotency import MAX_KEY_LENGTH
+from domain.validation import NO_NUL_PATTERN
 from graph.context import Context
 from graph.executor import Outcome, PreparedOperation
+from graph.limits import TIMEOUT
+from graph.pagination import DEFAULT_PAGE_SIZE
 
 ContextFactory = Callable[[HTTPConnection], Context]
 
@@ -31,7 +37,14 @@ HTTP_STATUS = {
     "GRAPHQL_VALIDATION_FAILED": 422,
     "CONFLICT": 409,
     "PRECONDITION_FAILED": 412,
+    TIMEOUT: 503,
 }
+# What the domain accepts in a header, declared so that /openapi.json says it too.
+HEADER_PARAMS: dict[str, Any] = {
+    "Idempotency-Key": Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH),
+}
+# Every method a client might send; a path answers the ones it lacks with 405 and its Allow.
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 ETAG_KEY = "_etag"  # documents select `_etag: etag`; it leaves as the ETag header
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": description}
@@ -39,8 +52,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "No such record"),
         (409, "Conflicts with the current state"),
         (412, "If-Match does not match the current ETag"),
+        (413, "The request body is too large"),
         (422, "Invalid input"),
+        (503, "The operation timed out; retry later"),
     )
+}
+# Starlette answers a body that is not UTF-8 text with 400 before the route runs.
+BODY_ERROR_RESPONSES = {
+    **ERROR_RESPONSES,
+    400: {"model": Problem, "description": "The body is not UTF-8 JSON text"},
 }
 
 
@@ -56,21 +76,29 @@ def parse_if_match(value: str | None) -> str | None:
     return f"unmatchable:{value}"  # weak or malformed: If-Match uses strong comparison
 
 
+def _rest_name(field: str) -> str:
+    """A field as the contract names it: `input.pauseReason` (a GraphQL variable path, from
+    checks made before execution) is `pause_reason`; the domain's names pass unchanged."""
+    return ".".join(to_snake(part) for part in field.removeprefix("input.").split("."))
+
+
 def _error_response(outcome: Outcome) -> Response:
     error = outcome.errors[0]
     code = (error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR")
     status = HTTP_STATUS.get(code, 500)
     fields = (error.extensions or {}).get("fields") or {}
-    errors = [{"field": name, "message": message} for name, message in fields.items()]
+    errors = [{"field": _rest_name(name), "message": text} for name, text in fields.items()]
     if status == 500:
         return problem_response(500, error.message)
+    if code == TIMEOUT:  # a limit, named like the GraphQL error, so clients can tell it apart
+        return problem_response(503, error.message, code=code, headers={"Retry-After": "1"})
     return problem_response(status, error.message, errors=errors or None)
 
 
 def _json(body: Any, status: int, etag: str | None = None) -> Response:
     headers = {"ETag": f'"{etag}"'} if etag else None
     return Response(
-        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+        dump_json(body), status_code=status, media_type="application/json", headers=headers
     )
 
 
@@ -100,7 +128,8 @@ def _signature(route: RestRoute) -> inspect.Signature:
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
     ]
     for name in route.path_params:
-        parameters.append(inspect.Parameter(name, keyword, annotation=Annotated[str, Path()]))
+        path = Path(pattern=NO_NUL_PATTERN)
+        parameters.append(inspect.Parameter(name, keyword, annotation=Annotated[str, path]))
     if route.query is not None:
         parameters.append(
             inspect.Parameter("query", keyword, annotation=Annotated[route.query, Query()])
@@ -112,7 +141,7 @@ def _signature(route: RestRoute) -> inspect.Signature:
             inspect.Parameter(
                 header.lower().replace("-", "_"),
                 keyword,
-                annotation=Annotated[str | None, Header(alias=header)],
+                annotation=Annotated[str | None, HEADER_PARAMS.get(header) or Header(alias=header)],
                 default=None,
             )
         )
@@ -136,7 +165,12 @@ def _endpoint(
             body=arguments.get("body"),
             headers=headers,
         )
-        page = (getattr(query, "page", 1), getattr(query, "limit", 20)) if route.paginated else None
+        # A list answered by a mutation (no page/limit) is one whole page.
+        page = (
+            (getattr(query, "page", 1), getattr(query, "limit", DEFAULT_PAGE_SIZE))
+            if route.paginated
+            else None
+        )
         context = make_context(request)
         try:
             outcome = await operation.run(context, variables)
@@ -149,13 +183,40 @@ def _endpoint(
     return endpoint
 
 
+def _method_not_allowed(allowed: str) -> Callable[[], Awaitable[Response]]:
+    async def method_not_allowed() -> Response:
+        return problem_response(405, "Method Not Allowed", headers={"Allow": allowed})
+
+    return method_not_allowed
+
+
+def _refuse_other_methods(router: APIRouter, methods_by_path: dict[str, set[str]]) -> None:
+    """405 with an Allow header naming every method of the path (Starlette would name only
+    the first route's, as each method is a route of its own)."""
+    # Literal paths first: `/events` must answer for itself, not as `/{mentor_id}`.
+    for path, methods in sorted(methods_by_path.items(), key=lambda item: item[0].count("{")):
+        allowed = methods | {"HEAD"} if "GET" in methods else methods
+        others = [method for method in HTTP_METHODS if method not in allowed]
+        endpoint = _method_not_allowed(", ".join(m for m in HTTP_METHODS if m in allowed))
+        router.add_api_route(path, endpoint, methods=others, include_in_schema=False)
+
+
 def build_router(
-    routes: Iterable[RestRoute], schema: strawberry.Schema, make_context: ContextFactory
+    routes: Iterable[RestRoute],
+    schema: strawberry.Schema,
+    make_context: ContextFactory,
+    *,
+    timeout: float | None = None,
 ) -> APIRouter:
-    """An APIRouter serving every route at its canonical and its doubled (catalogue) path."""
+    """An APIRouter serving every route at its canonical and its doubled (catalogue) path;
+    `timeout` (seconds) cancels an operation that runs longer (503)."""
     router = APIRouter()
+    methods_by_path: dict[str, set[str]] = defaultdict(set)
     for route in routes:
-        endpoint = _endpoint(route, PreparedOperation(schema, route.operation), make_context)
+        methods_by_path[route.path].add(route.method)
+        methods_by_path[route.doubled_path].add(route.method)
+        operation = PreparedOperation(schema, route.operation, timeout=timeout)
+        endpoint = _endpoint(route, operation, make_context)
         description = (
             f"Runs the GraphQL operation below. Also served at `{route.doubled_path}`.\n\n"
             f"```graphql\n{route.operation.strip()}\n```"
@@ -165,7 +226,7 @@ def build_router(
             "response_model": route.response,
             "status_code": route.status,
             "summary": route.summary,
-            "responses": ERROR_RESPONSES,
+            "responses": BODY_ERROR_RESPONSES if route.body else ERROR_RESPONSES,
         }
         router.add_api_route(
             route.path,
@@ -175,4 +236,5 @@ def build_router(
             **common,
         )
         router.add_api_route(route.doubled_path, endpoint, include_in_schema=False, **common)
+    _refuse_other_methods(router, methods_by_path)
     return router

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from api.rest.contracts import statuses, sync
+from api.rest.contracts import milestones, personal_stats, statuses, sync
 from api.rest.route import RestRoute
 
-ROUTES: list[RestRoute] = [*statuses.ROUTES, *sync.ROUTES]
+ROUTES: list[RestRoute] = [
+    *statuses.ROUTES,
+    *sync.ROUTES,
+    *milestones.ROUTES,
+    *personal_stats.ROUTES,
+]

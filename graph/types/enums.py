@@ -5,6 +5,7 @@ from typing import TypeAlias
 
 import strawberry
 
+from domain.milestones import MilestoneStatus, MilestoneType
 from domain.status_rules import StatusEvent, StatusValue
 from domain.sync import RejectionReason
 
@@ -33,3 +34,18 @@ strawberry.enum(
     graphql_name_from="value",
 )
 SyncRejectionReason: TypeAlias = RejectionReason
+
+strawberry.enum(
+    MilestoneType,
+    name="MilestoneType",
+    description="What a milestone counts.",
+    graphql_name_from="value",
+)
+strawberry.enum(
+    MilestoneStatus,
+    name="MilestoneStatus",
+    description="`achieved`, or `in_progress` (the next milestone of its type).",
+    graphql_name_from="value",
+)
+MilestoneKind: TypeAlias = MilestoneType
+MilestoneState: TypeAlias = MilestoneStatus

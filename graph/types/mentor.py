@@ -9,13 +9,17 @@ import strawberry
 
 from graph.context import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
+from graph.types import mentor_stats
+from graph.types.enums import MilestoneState
 from models.mentors import Mentor as MentorRow
 from models.statuses import PauseRecordFilter
 
 if TYPE_CHECKING:
+    from graph.types.milestone import Milestone
     from graph.types.pause_record import PauseRecord
     from graph.types.status import MentorStatus
 
+MilestoneType = Annotated["Milestone", strawberry.lazy("graph.types.milestone")]
 PauseRecordType = Annotated["PauseRecord", strawberry.lazy("graph.types.pause_record")]
 MentorStatusType = Annotated["MentorStatus", strawberry.lazy("graph.types.status")]
 
@@ -63,6 +67,20 @@ class Mentor:
         is_active: bool | None = None,
     ) -> Connection[PauseRecordType]:
         return await _pause_records(info, self.id, first, after, is_active)
+
+    @strawberry.field(description="The mentor's milestones (achieved, and the next of each type).")
+    async def milestones(
+        self, info: Info, status: MilestoneState | None = None
+    ) -> list[MilestoneType]:
+        return await info.context.loaders.milestones_of.load((self.id, status))
+
+    personal_stats = mentor_stats.personal_stats
+    monthly_series = mentor_stats.monthly_series
+    monthly_series_connection = mentor_stats.monthly_series_connection
+    activity_breakdown = mentor_stats.activity_breakdown
+    activity_breakdown_connection = mentor_stats.activity_breakdown_connection
+    contribution_history = mentor_stats.contribution_history
+    contribution_history_connection = mentor_stats.contribution_history_connection
 
 
 @strawberry.type(description="A kind of mentoring activity.")

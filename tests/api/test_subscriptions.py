@@ -109,3 +109,37 @@ async def test_every_process_hears_every_change(database: Database, database_url
         assert (await on_second.next_status())["status"] == "paused"
         await on_first.close()
         await on_second.close()
+
+
+async def test_milestone_achieved_reaches_a_subscriber(
+    database: Database, database_url: str
+) -> None:
+    await make_mentor(database, id="mentor_001")
+    query = 'subscription { milestoneAchieved(mentorId: "mentor_001") { definitionKey status accessibilityLabel } }'
+    summary = {
+        "mentor_id": "mentor_001",
+        "period": {"year": 2025},
+        "summary": {"total_hours": 12, "unique_contacts_helped": 3, "activity_count": 4},
+    }
+    with running_server(database_url) as base:
+        url = base.replace("http://", "ws://") + "/graphql"
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
+            await connection.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await connection.recv())["type"] == "connection_ack"
+            await connection.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}})
+            )
+            await asyncio.sleep(0.3)
+            async with httpx.AsyncClient(base_url=base) as client:
+                assert (await client.post("/api/v1/milestones", json=summary)).status_code == 200
+                assert (await client.post("/api/v1/milestones", json=summary)).status_code == 200
+            async with asyncio.timeout(10):
+                message = json.loads(await connection.recv())
+            with pytest.raises(TimeoutError):  # the repeated summary achieves nothing new
+                async with asyncio.timeout(1):
+                    await connection.recv()
+    assert message["payload"]["data"]["milestoneAchieved"] == {
+        "definitionKey": "milestone_10h",
+        "status": "achieved",
+        "accessibilityLabel": "You reached 10 hours of mentoring on December 31, 2025",
+    }

@@ -6,7 +6,10 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from graph.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from graph.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_POSITION
+
+# The last page whose offset is still a position the GraphQL cursors accept.
+MAX_PAGE = MAX_POSITION // MAX_PAGE_SIZE
 
 T = TypeVar("T")
 
@@ -23,7 +26,7 @@ class ListOf(BaseModel, Generic[T]):
 
 
 class PageQuery(BaseModel):
-    page: int = Field(default=1, ge=1, description="1-based page number.")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="1-based page number.")
     limit: int = Field(
         default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Items per page."
     )

@@ -7,13 +7,13 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.rest.contracts.common import ListOf, PageQuery
-from api.rest.route import RequestBody, RestRoute
+from api.rest.route import RequestBody, RestRoute, omittable
 from domain.status_rules import StatusValue
-from domain.validation import MAX_ID_LENGTH, MAX_TEXT_LENGTH
+from domain.validation import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NO_NUL_PATTERN
 
 BASE = "/api/v1/mentor-statuses"
-MentorId = Field(min_length=1, max_length=MAX_ID_LENGTH)
-Text = Field(default=None, max_length=MAX_TEXT_LENGTH)
+MentorId = Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+Text = Field(default=None, max_length=MAX_TEXT_LENGTH, pattern=NO_NUL_PATTERN)
 
 # --- response shapes -------------------------------------------------------------------------
 
@@ -64,7 +64,9 @@ class StatusQuery(PageQuery):
 
 
 class PauseRecordQuery(PageQuery):
-    mentor_id: str | None = Field(default=None, description="Only this mentor's records.")
+    mentor_id: str | None = Field(
+        default=None, pattern=NO_NUL_PATTERN, description="Only this mentor's records."
+    )
     is_active: bool | None = Field(default=None, description="Only open (true) or closed (false).")
     overdue: bool = Field(
         default=False, description="Only active pauses whose expected return date has passed."
@@ -72,12 +74,12 @@ class PauseRecordQuery(PageQuery):
 
 
 class StatusFieldsBody(RequestBody):
-    status: StatusValue | None = None
-    is_paused: bool | None = Field(default=None, description="Derived from status; optional.")
+    status: StatusValue | None = omittable()
+    is_paused: bool | None = omittable(description="Derived from status; optional.")
     pause_start_date: AwareDatetime | None = None
     expected_return_date: AwareDatetime | None = None
     pause_reason: str | None = Text
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = omittable()
 
 
 class CreateStatusBody(StatusFieldsBody):
@@ -92,7 +94,7 @@ class CreatePauseRecordBody(RequestBody):
 
 
 class UpdatePauseRecordBody(RequestBody):
-    is_active: bool | None = Field(default=None, description="false closes the pause.")
+    is_active: bool | None = omittable(description="false closes the pause.")
     end_date: AwareDatetime | None = None
     expected_return_date: AwareDatetime | None = None
     reason: str | None = Text

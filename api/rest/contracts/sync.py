@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.rest.contracts.common import ListOf, PageQuery
-from api.rest.route import RequestBody, RestRoute
+from api.rest.route import RequestBody, RestRoute, omittable
 from domain.status_rules import StatusEvent, StatusValue
 from domain.sync import RejectionReason
-from domain.validation import MAX_ID_LENGTH, MAX_TEXT_LENGTH
+from domain.validation import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NO_NUL_PATTERN
 
 BASE = "/api/v1/mentor-status-sync"
 
@@ -63,7 +63,9 @@ class DeletedEvent(BaseModel):
 
 
 class SyncEventQuery(PageQuery):
-    mentor_id: str | None = Field(default=None, description="Only this mentor's events.")
+    mentor_id: str | None = Field(
+        default=None, pattern=NO_NUL_PATTERN, description="Only this mentor's events."
+    )
     acknowledged: bool = Field(
         default=False, description="false (default): pending events; true: acknowledged ones."
     )
@@ -71,16 +73,16 @@ class SyncEventQuery(PageQuery):
 
 class SubmitEventBody(RequestBody):
     event_type: StatusEvent
-    mentor_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
-    reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
+    mentor_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+    reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH, pattern=NO_NUL_PATTERN)
     client_timestamp: AwareDatetime = Field(
         description="When the event happened on the device (at most 5 minutes ahead)."
     )
 
 
 class AnnotateEventBody(RequestBody):
-    acknowledged: bool | None = None
-    reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
+    acknowledged: bool | None = omittable()
+    reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH, pattern=NO_NUL_PATTERN)
 
 
 def accepted_or_logged(event: Mapping[str, Any]) -> int:

@@ -1,0 +1,295 @@
+"""Milestone detection, from the activity ledger or from a posted annual summary.
+
+Both paths compute what each mentor has reached, then `_settle` turns that into rows: every
+achieved milestone plus, per type, the next one as `in_progress`. Detection is idempotent and
+monotonic: an achieved milestone stays achieved and keeps its earliest `achieved_at`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.errors import BadInput, NotFound
+from domain.events import record_change
+from domain.validation import check_id
+from models.mentors import Mentor, all_mentor_ids
+from models.milestones import (
+    Milestone,
+    MilestoneDefinition,
+    definitions,
+    delete_milestones,
+    ledger_crossings,
+    ledger_totals,
+    milestones_of,
+    upsert_milestones,
+)
+from models.types import new_version, utcnow
+
+MILESTONE_ACHIEVED = "milestone_achieved"
+
+
+class MilestoneType(StrEnum):
+    HOURS_LOGGED = "hours_logged"
+    CONTACTS_HELPED = "contacts_helped"
+    ACTIVITY_COUNT = "activity_count"
+
+
+class MilestoneStatus(StrEnum):
+    ACHIEVED = "achieved"
+    IN_PROGRESS = "in_progress"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A mentor's standing: completed hours, distinct contacts, completed activities."""
+
+    hours: float = 0.0
+    contacts: float = 0.0
+    activities: float = 0.0
+
+    def of(self, kind: str) -> float:
+        return {
+            MilestoneType.HOURS_LOGGED: self.hours,
+            MilestoneType.CONTACTS_HELPED: self.contacts,
+            MilestoneType.ACTIVITY_COUNT: self.activities,
+        }[MilestoneType(kind)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """A posted annual summary (POST /api/v1/milestones)."""
+
+    mentor_id: str
+    year: int | None
+    start_date: date | None
+    end_date: date | None
+    total_hours: float
+    unique_contacts_helped: int
+    activity_count: int
+
+
+def milestone_id(mentor_id: str, definition_key: str) -> str:
+    """Stable for its (mentor, definition) pair, and readable: `milestone_100h:mentor_001`."""
+    return f"{definition_key}:{mentor_id}"
+
+
+def progress_percentage(value: float, threshold: int) -> int:
+    return min(100, int(100 * value // threshold))
+
+
+@dataclass
+class _Plan:
+    upserts: list[Milestone]
+    deletions: list[str]
+    achieved_now: list[Milestone]
+
+
+def _settle(
+    mentor_id: str,
+    catalogue: Sequence[MilestoneDefinition],
+    totals: Totals,
+    reached: dict[str, datetime],
+    existing: dict[str, Milestone],
+    now: datetime,
+) -> _Plan:
+    """The rows one mentor should have, given what it reached; only changed rows are written."""
+    plan = _Plan([], [], [])
+    by_type: dict[str, list[MilestoneDefinition]] = defaultdict(list)
+    for item in sorted(catalogue, key=lambda d: d.threshold):
+        by_type[item.type].append(item)
+    for kind, ladder in by_type.items():
+        value = totals.of(kind)
+        next_found = False
+        for item in ladder:
+            old = existing.get(item.key)
+            was_achieved = old is not None and old.status == MilestoneStatus.ACHIEVED
+            if was_achieved or item.key in reached:
+                _achieve(plan, mentor_id, item, old, value, reached.get(item.key), now)
+            elif not next_found:
+                next_found = True
+                _keep(
+                    plan, _row(mentor_id, item, MilestoneStatus.IN_PROGRESS, value, None), old, now
+                )
+            elif old is not None:
+                plan.deletions.append(old.id)  # an in-progress row that is no longer "next"
+    return plan
+
+
+def _achieve(
+    plan: _Plan,
+    mentor_id: str,
+    item: MilestoneDefinition,
+    old: Milestone | None,
+    value: float,
+    reached_at: datetime | None,
+    now: datetime,
+) -> None:
+    was_achieved = old is not None and old.status == MilestoneStatus.ACHIEVED
+    moments = [m for m in (reached_at, old.achieved_at if was_achieved and old else None) if m]
+    value = max(value, old.value) if was_achieved and old else value
+    row = _row(mentor_id, item, MilestoneStatus.ACHIEVED, value, min(moments, default=now))
+    if _keep(plan, row, old, now) and not was_achieved:
+        plan.achieved_now.append(row)
+
+
+def _row(
+    mentor_id: str, item: MilestoneDefinition, status: str, value: float, at: datetime | None
+) -> Milestone:
+    return Milestone(
+        id=milestone_id(mentor_id, item.key),
+        mentor_id=mentor_id,
+        definition_key=item.key,
+        status=status,
+        value=round(value, 4),
+        achieved_at=at,
+    )
+
+
+def _keep(plan: _Plan, row: Milestone, old: Milestone | None, now: datetime) -> bool:
+    """Queue `row` unless it says what `old` says; True when it was queued."""
+    if old is not None and (old.status, old.value, old.achieved_at) == (
+        row.status,
+        row.value,
+        row.achieved_at,
+    ):
+        return False
+    row.created_at = old.created_at if old is not None else now
+    row.updated_at = now
+    row.version = new_version()
+    plan.upserts.append(row)
+    return True
+
+
+async def _apply(session: AsyncSession, plans: Iterable[_Plan]) -> int:
+    """Write every plan with one upsert and one delete; announce new achievements."""
+    upserts, deletions, achieved = [], [], 0
+    for plan in plans:
+        upserts += plan.upserts
+        deletions += plan.deletions
+        for row in plan.achieved_now:
+            record_change(session, topic=MILESTONE_ACHIEVED, key=row.mentor_id, row=row)
+            achieved += 1
+    if upserts:
+        dialect = session.get_bind().dialect.name
+        rows = [row.model_dump() for row in upserts]
+        await session.execute(upsert_milestones(dialect), rows)
+    if deletions:
+        await session.execute(delete_milestones(deletions))
+    return achieved
+
+
+async def _catalogue(session: AsyncSession) -> list[MilestoneDefinition]:
+    return list((await session.execute(definitions())).scalars())
+
+
+async def _existing(
+    session: AsyncSession, mentor_ids: Sequence[str] | None
+) -> dict[str, dict[str, Milestone]]:
+    found: dict[str, dict[str, Milestone]] = defaultdict(dict)
+    for row in (await session.execute(milestones_of(mentor_ids))).scalars():
+        found[row.mentor_id][row.definition_key] = row
+    return found
+
+
+@dataclass(frozen=True)
+class Detection:
+    mentors: int
+    newly_achieved: int
+    rows_written: int
+
+
+MENTORS_PER_PASS = 5_000  # keeps IN lists under every driver's bound-parameter limit
+
+
+async def detect_from_ledger(
+    session: AsyncSession, *, mentor_ids: Sequence[str] | None = None
+) -> Detection:
+    """Bring milestones up to date from the ledger, for these mentors (None: every mentor).
+
+    A fixed number of statements per pass of up to 5,000 mentors (every mentor at once when
+    None): totals, crossings, existing rows and the catalogue are one query each; the writes
+    are one upsert and one delete.
+    """
+    if mentor_ids is None:
+        return await _detect_pass(session, None)
+    ids = list(mentor_ids)
+    passes = [
+        await _detect_pass(session, ids[i : i + MENTORS_PER_PASS])
+        for i in range(0, len(ids), MENTORS_PER_PASS)
+    ]
+    return Detection(
+        sum(p.mentors for p in passes),
+        sum(p.newly_achieved for p in passes),
+        sum(p.rows_written for p in passes),
+    )
+
+
+async def _detect_pass(session: AsyncSession, ids: list[str] | None) -> Detection:
+    totals = {
+        mentor: Totals(hours=(minutes or 0) / 60, contacts=contacts, activities=count)
+        for mentor, minutes, count, contacts in (await session.execute(ledger_totals(ids))).all()
+    }
+    reached: dict[str, dict[str, datetime]] = defaultdict(dict)
+    for mentor, key, started_at in (await session.execute(ledger_crossings(ids))).all():
+        reached[mentor][key] = started_at
+    existing = await _existing(session, ids)
+    catalogue = await _catalogue(session)
+    everyone = ids if ids is not None else list((await session.execute(all_mentor_ids())).scalars())
+    now = utcnow()
+    plans = [
+        _settle(m, catalogue, totals.get(m, Totals()), reached[m], existing[m], now)
+        for m in everyone
+    ]
+    achieved = await _apply(session, plans)
+    return Detection(len(everyone), achieved, sum(len(p.upserts) for p in plans))
+
+
+def summary_moment(summary: Summary, tz: ZoneInfo, now: datetime) -> datetime:
+    """The end of the period's last day in `tz`, or now, whichever is earlier (DOMAIN.md)."""
+    last_day = _period_end(summary)
+    end = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=tz) - timedelta(seconds=1)
+    return min(end, now)
+
+
+def _period_end(summary: Summary) -> date:
+    if summary.start_date and summary.end_date and summary.start_date > summary.end_date:
+        raise BadInput.field("period.start_date", "must not be after period.end_date")
+    if summary.end_date is not None:
+        if summary.year is not None and summary.end_date.year != summary.year:
+            raise BadInput.field("period.year", "does not match period.end_date")
+        return summary.end_date
+    if summary.year is not None:
+        return date(summary.year, 12, 31)
+    raise BadInput.field("period", "needs a year or an end_date")
+
+
+async def detect_from_summary(session: AsyncSession, summary: Summary, *, tz: ZoneInfo) -> None:
+    """Detect and persist milestones from a summary (read them back after the commit)."""
+    check_id("mentor_id", summary.mentor_id)
+    for field, value in (
+        ("summary.total_hours", summary.total_hours),
+        ("summary.unique_contacts_helped", summary.unique_contacts_helped),
+        ("summary.activity_count", summary.activity_count),
+    ):
+        if value < 0:
+            raise BadInput.field(field, "must not be negative")
+    if await session.get(Mentor, summary.mentor_id) is None:
+        raise NotFound("Mentor", summary.mentor_id)
+    now = utcnow()
+    moment = summary_moment(summary, tz, now)
+    totals = Totals(
+        hours=summary.total_hours,
+        contacts=summary.unique_contacts_helped,
+        activities=summary.activity_count,
+    )
+    catalogue = await _catalogue(session)
+    reached = {d.key: moment for d in catalogue if totals.of(d.type) >= d.threshold}
+    existing = (await _existing(session, [summary.mentor_id]))[summary.mentor_id]
+    await _apply(session, [_settle(summary.mentor_id, catalogue, totals, reached, existing, now)])
