@@ -7,10 +7,9 @@ the snapshot shows the row's final state) and hands the snapshots to the broker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
 
 from models.statuses import MentorStatus
 
@@ -28,8 +27,14 @@ class Announcement:
     payload: dict[str, Any] | None
 
 
-def record_change(session: AsyncSession, *, topic: str, key: str, row: SQLModel) -> None:
-    pending: dict[tuple[str, str], SQLModel] = session.info.setdefault(_PENDING, {})
+class Snapshot(Protocol):
+    """A changed row: a table model, or any plain record that can dump itself the same way."""
+
+    def model_dump(self, *, mode: Literal["json"]) -> dict[str, Any]: ...
+
+
+def record_change(session: AsyncSession, *, topic: str, key: str, row: Snapshot) -> None:
+    pending: dict[tuple[str, str], Snapshot] = session.info.setdefault(_PENDING, {})
     pending.pop((topic, key), None)  # re-inserted last: announcements keep the order of changes
     pending[(topic, key)] = row
 
@@ -40,7 +45,7 @@ def record_status_change(session: AsyncSession, row: MentorStatus) -> None:
 
 def take_announcements(session: AsyncSession) -> list[Announcement]:
     """Snapshots of every row changed since the last call, once per row, oldest change first."""
-    pending: dict[tuple[str, str], SQLModel] = session.info.pop(_PENDING, {})
+    pending: dict[tuple[str, str], Snapshot] = session.info.pop(_PENDING, {})
     return [
         Announcement(topic, key, row.model_dump(mode="json"))
         for (topic, key), row in pending.items()

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     CompoundSelect,
     Delete,
     Index,
     Insert,
     Select,
-    Subquery,
+    String,
     UniqueConstraint,
     and_,
     case,
@@ -181,22 +183,11 @@ def ledger_totals(
     )
 
 
-def _crossings(running: Subquery, kind: str, scale: int) -> Select[str, str, datetime]:
-    """The activity whose running total first reached each threshold of `kind`: the one where
-    the total before it was below the threshold and the total after it is not."""
-    threshold = col(MilestoneDefinition.threshold) * scale
-    return (
-        select(running.c.mentor_id, col(MilestoneDefinition.key), running.c.started_at)
-        .join(MilestoneDefinition, col(MilestoneDefinition.type) == kind)
-        .where(running.c.total >= threshold, running.c.total - running.c.step < threshold)
-    )
-
-
-def ledger_crossings(mentor_ids: Sequence[str] | None) -> CompoundSelect[str, str, datetime]:
-    """(mentor, definition key, started_at of the crossing activity) for every reached threshold."""
+def _running_minutes(mentor_ids: Sequence[str] | None) -> CTE:
+    """Each completed activity with the mentor's running minutes and count up to and with it."""
     order = (col(Activity.started_at), col(Activity.id))
     mentor = col(Activity.mentor_id)
-    minutes = (
+    return (
         select(
             mentor,
             col(Activity.started_at),
@@ -207,53 +198,77 @@ def ledger_crossings(mentor_ids: Sequence[str] | None) -> CompoundSelect[str, st
             func.row_number().over(partition_by=mentor, order_by=order).label("nth"),
         )
         .where(_completed(mentor_ids))
-        .subquery("running_minutes")
+        .cte("running_minutes")
     )
-    counted = (
-        select(
-            minutes.c.mentor_id,
-            minutes.c.started_at,
-            literal(1).label("step"),
-            minutes.c.nth.label("total"),
-        )
-    ).subquery("running_count")
-    # A contact counts once, at its first completed activity with this mentor.
-    first_contact = (
+
+
+def _running_contacts(mentor_ids: Sequence[str] | None) -> CTE:
+    """Each contact's first completed activity with the mentor, numbered in time order."""
+    order = (col(Activity.started_at), col(Activity.id))
+    visits = (
         select(
             col(Activity.mentor_id),
             col(Activity.started_at),
+            col(Activity.id),
             func.row_number()
             .over(partition_by=(col(Activity.mentor_id), col(Activity.contact_id)), order_by=order)
             .label("visit"),
-            col(Activity.id),
         )
         .where(_completed(mentor_ids))
         .subquery("contact_visits")
     )
-    contacts = (
+    return (
         select(
-            first_contact.c.mentor_id,
-            first_contact.c.started_at,
-            literal(1).label("step"),
+            visits.c.mentor_id,
+            visits.c.started_at,
             func.row_number()
-            .over(
-                partition_by=first_contact.c.mentor_id,
-                order_by=(first_contact.c.started_at, first_contact.c.id),
-            )
-            .label("total"),
+            .over(partition_by=visits.c.mentor_id, order_by=(visits.c.started_at, visits.c.id))
+            .label("nth"),
         )
-        .where(first_contact.c.visit == 1)
-        .subquery("running_contacts")
-    )
-    return union_all(
-        _crossings(minutes, "hours_logged", 60),
-        _crossings(counted, "activity_count", 1),
-        _crossings(contacts, "contacts_helped", 1),
+        .where(visits.c.visit == 1)
+        .cte("running_contacts")
     )
 
 
-def milestones_of(mentor_ids: Sequence[str] | None) -> Select[Milestone]:
-    statement = select(Milestone)
+def ledger_crossings(
+    mentor_ids: Sequence[str] | None, catalogue: Sequence[MilestoneDefinition]
+) -> CompoundSelect[str, str, datetime] | None:
+    """(mentor, definition key, started_at) of the activity whose running total first reached
+    each threshold: the one where the total before it was below and the total with it is not.
+
+    One branch per catalogue entry over two running-total CTEs; referenced many times, they are
+    computed once (a join with the catalogue table instead made PostgreSQL redo the windows once
+    per threshold).
+    """
+    minutes, contacts = _running_minutes(mentor_ids), _running_contacts(mentor_ids)
+    branches = []
+    for entry in catalogue:
+        key = literal(entry.key, String)
+        if entry.type == "hours_logged":
+            reached = entry.threshold * 60
+            branches.append(
+                select(minutes.c.mentor_id, key, minutes.c.started_at).where(
+                    minutes.c.total >= reached, minutes.c.total - minutes.c.step < reached
+                )
+            )
+        elif entry.type == "activity_count":
+            branches.append(
+                select(minutes.c.mentor_id, key, minutes.c.started_at).where(
+                    minutes.c.nth == entry.threshold
+                )
+            )
+        elif entry.type == "contacts_helped":
+            branches.append(
+                select(contacts.c.mentor_id, key, contacts.c.started_at).where(
+                    contacts.c.nth == entry.threshold
+                )
+            )
+    return union_all(*branches) if branches else None
+
+
+def milestones_of(mentor_ids: Sequence[str] | None) -> Select[*tuple[Any, ...]]:
+    """Plain rows (no ORM objects): detection reads every mentor's at once."""
+    statement = select(*Milestone.__table__.c)  # type: ignore[attr-defined]
     if mentor_ids is not None:
         statement = statement.where(col(Milestone.mentor_id).in_(mentor_ids))
     return statement
