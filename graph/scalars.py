@@ -22,7 +22,12 @@ def parse_datetime(value: object) -> datetime:
         raise ValueError(f"'{value}' is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         raise ValueError(f"'{value}' has no time zone; add Z (UTC) or an offset such as +02:00")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise ValueError(
+            f"'{value}' is out of range: in UTC it must fall in years 1-9999"
+        ) from None
 
 
 DATETIME = ScalarDefinition(

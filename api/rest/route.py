@@ -25,10 +25,10 @@ def _drop_null(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def omittable(*, description: str | None = None) -> Any:
+def omittable(*, description: str | None = None, **constraints: Any) -> Any:
     """A body field that may be left out but not sent as null: /openapi.json shows no null, and
     a null still reaches the domain, whose 422 says "omit it to leave it unchanged"."""
-    return Field(default=None, description=description, json_schema_extra=_drop_null)
+    return Field(default=None, description=description, json_schema_extra=_drop_null, **constraints)
 
 
 def camel(name: str) -> str:

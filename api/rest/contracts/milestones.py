@@ -7,9 +7,9 @@ from datetime import date
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.rest.contracts.common import ListOf, PageQuery
-from api.rest.route import RequestBody, RestRoute
+from api.rest.route import RequestBody, RestRoute, omittable
 from domain.milestones import MilestoneStatus, MilestoneType
-from domain.validation import MAX_ID_LENGTH
+from domain.validation import ID_PATTERN, MAX_ID_LENGTH
 
 BASE = "/api/v1/milestones"
 
@@ -81,14 +81,14 @@ class SummaryFigures(RequestBody):
 
 
 class DetectBody(RequestBody):
-    mentor_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    mentor_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
     period: SummaryPeriod
     summary: SummaryFigures
 
 
 class CorrectionBody(RequestBody):
-    status: MilestoneStatus | None = None
-    achieved_value: float | None = Field(default=None, ge=0, le=1e9, serialization_alias="value")
+    status: MilestoneStatus | None = omittable()
+    achieved_value: float | None = omittable(ge=0, le=1e9, serialization_alias="value")
     achieved_at: AwareDatetime | None = None
 
 
