@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import demo_names as vocab
 from domain.ledger import refresh_running_totals
+from domain.milestones import detect_from_ledger
 from models.activities import Activity
 from models.database import Database, begin_write, take_transaction_lock
 from models.mentors import Mentor, mentor_count
@@ -110,6 +111,7 @@ async def _insert(session: AsyncSession, rows: DemoRows) -> None:
     await session.execute(insert(PauseRecord), rows.pauses)
     await session.execute(insert(Activity), rows.activities)
     await refresh_running_totals(session, (row["id"] for row in rows.mentors))
+    await detect_from_ledger(session)  # the demo's mentors arrive with their milestones
 
 
 def build_demo(today: date) -> DemoRows:
