@@ -57,7 +57,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (503, "The operation timed out; retry later"),
     )
 }
-# Starlette answers a body that is not UTF-8 text with 400 before the route runs.
+# FastAPI answers a body it cannot decode (not UTF-8) with 400 before the route runs.
 BODY_ERROR_RESPONSES = {
     **ERROR_RESPONSES,
     400: {"model": Problem, "description": "The body is not UTF-8 JSON text"},
