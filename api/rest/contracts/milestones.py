@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.rest.contracts.common import ListOf, PageQuery
 from api.rest.route import RequestBody, RestRoute, omittable
 from domain.milestones import MilestoneStatus, MilestoneType
-from domain.validation import ID_PATTERN, MAX_ID_LENGTH
+from domain.validation import ID_PATTERN, MAX_ID_LENGTH, NO_NUL_PATTERN
 
 BASE = "/api/v1/milestones"
 
@@ -57,7 +57,9 @@ class DeletedMilestone(BaseModel):
 
 
 class MilestoneQuery(PageQuery):
-    mentor_id: str | None = Field(default=None, description="Only this mentor's milestones.")
+    mentor_id: str | None = Field(
+        default=None, pattern=NO_NUL_PATTERN, description="Only this mentor's milestones."
+    )
     type: MilestoneType | None = None
     status: MilestoneStatus | None = None
 
