@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await broker.start()
         # Start-up objects (schema, routes, prepared documents) live as long as the process:
-        # keeping them out of the collector's passes shortens its pauses (PERFORMANCE.md: p99).
+        # keeping them out of the collector's passes shortens its pauses (docs/performance.md: p99).
         gc.freeze()
         yield
         await broker.stop()

@@ -63,7 +63,7 @@ def serve(
     from api.app import create_app
 
     app = create_app(settings)
-    # Start-up objects live forever: keeping them out of GC passes cuts p99 (PERFORMANCE.md).
+    # Start-up objects live forever: keeping them out of GC passes cuts p99 (docs/performance.md).
     gc.freeze()
     uvicorn.run(app, host=host, port=port)
 

@@ -10,7 +10,7 @@ import orjson
 def dump_json(value: object) -> bytes:
     """`value` as compact UTF-8 JSON.
 
-    orjson is ~10x faster (PERFORMANCE.md) but refuses integers beyond 64 bits, which a
+    orjson is ~10x faster (docs/performance.md) but refuses integers beyond 64 bits, which a
     client can store inside free-form JSON (status `metadata`); those answers take the slow path
     rather than failing.
     """

@@ -33,5 +33,5 @@ def percentage(part: int, whole: int) -> float:
 
 
 def percentile(fewer: int, population: int) -> int:
-    """round(100 * fewer / (population - 1)); one alone ranks 100 (DOMAIN.md peer rank)."""
+    """round(100 * fewer / (population - 1)); one alone ranks 100 (docs/domain.md peer rank)."""
     return 100 if population <= 1 else rounded(100 * fewer, population - 1)

@@ -136,7 +136,7 @@ class LedgerWriter:
     async def finish(self) -> IngestCounts:
         """Rebuild the running totals and milestones of every mentor this ingest touched."""
         await refresh_running_totals(self.session, self._touched)
-        # Milestones follow the ledger in the same transaction (DOMAIN.md: never out of step).
+        # Milestones follow the ledger in the same transaction (docs/domain.md: never out of step).
         await detect_from_ledger(self.session, mentor_ids=sorted(self._touched))
         self._touched.clear()
         return self.counts

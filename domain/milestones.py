@@ -286,7 +286,7 @@ async def _detect_pass(session: AsyncSession, ids: list[str] | None) -> Detectio
 
 
 def summary_moment(summary: Summary, tz: ZoneInfo, now: datetime) -> datetime:
-    """The end of the period's last day in `tz`, or now, whichever is earlier (DOMAIN.md)."""
+    """The end of the period's last day in `tz`, or now, whichever is earlier (docs/domain.md)."""
     last_day = _period_end(summary)
     end = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=tz) - timedelta(seconds=1)
     return min(end, now)

@@ -1,4 +1,4 @@
-"""Stats periods (DOMAIN.md "Personal stats"): named or explicit, read in the configured zone."""
+"""Stats periods (docs/domain.md "Personal stats"): named or explicit, in the configured zone."""
 
 from __future__ import annotations
 

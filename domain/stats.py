@@ -1,4 +1,4 @@
-"""Personal stats (DOMAIN.md "Personal stats"), computed in the database for many mentors at once.
+"""Personal stats (docs/domain.md "Personal stats"), computed in SQL for many mentors at once.
 
 Each function takes a batch of mentor ids and one scope (period and zone), runs one statement,
 and answers per mentor id; ids of unknown mentors are simply absent from the answer.

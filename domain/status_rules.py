@@ -1,4 +1,4 @@
-"""The mentor status state machine of DOMAIN.md: pure rules, no I/O."""
+"""The mentor status state machine of docs/domain.md: pure rules, no I/O."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Operations whose document is fixed (the REST routes): parsed and validated once, at start-up.
 
-PERFORMANCE.md: validating even a tiny query costs ~1.2 ms, several times the rest of a small
+docs/performance.md: validating even a tiny query costs ~1.2 ms, several times the rest of a small
 request. A REST route's document never changes, so it is checked when the route table is built
 and each request only executes it, through the same resolvers and loaders as `/graphql`.
 """

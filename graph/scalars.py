@@ -1,4 +1,4 @@
-"""Scalars whose wire format DOMAIN.md fixes: timestamps are ISO 8601 UTC with `Z`."""
+"""Scalars whose wire format docs/domain.md fixes: timestamps are ISO 8601 UTC with `Z`."""
 
 from __future__ import annotations
 

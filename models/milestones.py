@@ -100,7 +100,7 @@ def _with_definitions() -> Select[Milestone, MilestoneDefinition]:
     )
 
 
-# Catalogue order (DOMAIN.md's table): hours, contacts, activities, each up its thresholds.
+# Catalogue order (docs/domain.md's table): hours, contacts, activities, each up its thresholds.
 _TYPE_ORDER = case(
     {"hours_logged": 0, "contacts_helped": 1, "activity_count": 2},
     value=col(MilestoneDefinition.type),

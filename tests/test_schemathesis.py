@@ -56,7 +56,7 @@ many_examples_only = pytest.mark.skipif(
     "'slow' not in config.getoption('markexpr')", reason="the long run: -m slow"
 )
 
-# Codes a GraphQL client may be answered with (DOMAIN.md and README "Hardening").
+# Codes a GraphQL client may be answered with (docs/domain.md and README "Hardening").
 CLIENT_CODES = {
     "BAD_USER_INPUT",
     "NOT_FOUND",

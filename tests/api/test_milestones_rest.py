@@ -1,4 +1,4 @@
-"""contracts/milestones.txt: all 7 endpoints, at canonical and doubled paths."""
+"""docs/contracts/milestones.md: all 7 endpoints, at canonical and doubled paths."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""contracts/personal-stats.txt: the 4 endpoints, at canonical and doubled paths."""
+"""docs/contracts/personal-stats.md: the 4 endpoints, at canonical and doubled paths."""
 
 from __future__ import annotations
 

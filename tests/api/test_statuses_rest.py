@@ -1,4 +1,4 @@
-"""contracts/mentor-statuses.txt: all 10 endpoints, at canonical and doubled paths."""
+"""docs/contracts/mentor-statuses.md: all 10 endpoints, at canonical and doubled paths."""
 
 from __future__ import annotations
 

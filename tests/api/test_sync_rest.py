@@ -1,4 +1,4 @@
-"""contracts/mentor-status-sync.txt: the 5 endpoints, the event flow, and idempotent retries."""
+"""docs/contracts/mentor-status-sync.md: the 5 endpoints, the event flow, and idempotent retries."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo organisation: DOMAIN.md holds for every row; seeding is idempotent and deterministic."""
+"""The demo organisation: docs/domain.md holds for every row; seeding is idempotent and deterministic."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The state machine table of DOMAIN.md, checked cell by cell."""
+"""The state machine table of docs/domain.md, checked cell by cell."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""contracts/milestones.txt: milestone detection and records (7 endpoints)."""
+"""docs/contracts/milestones.md: milestone detection and records (7 endpoints)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""contracts/personal-stats.txt: a mentor's stats, monthly series, breakdown and history (4)."""
+"""docs/contracts/personal-stats.md: a mentor's stats, monthly series, breakdown and history (4)."""
 
 from __future__ import annotations
 

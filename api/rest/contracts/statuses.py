@@ -1,4 +1,4 @@
-"""contracts/mentor-statuses.txt: mentor statuses and pause records (10 endpoints)."""
+"""docs/contracts/mentor-statuses.md: mentor statuses and pause records (10 endpoints)."""
 
 from __future__ import annotations
 

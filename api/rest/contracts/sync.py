@@ -1,4 +1,4 @@
-"""contracts/mentor-status-sync.txt: the mobile app's status events (5 endpoints)."""
+"""docs/contracts/mentor-status-sync.md: the mobile app's status events (5 endpoints)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class AnnotateEventBody(RequestBody):
 
 
 def accepted_or_logged(event: Mapping[str, Any]) -> int:
-    """201 when the event changed the status, 200 when it was only logged (DOMAIN.md)."""
+    """201 when the event changed the status, 200 when it was only logged (docs/domain.md)."""
     return 201 if event["accepted"] else 200
 
 

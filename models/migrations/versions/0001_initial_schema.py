@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-26
 
-Every table of DOMAIN.md, with the indexes their queries use, and the default activity types
+Every table of docs/domain.md, with the indexes their queries use, and the default activity types
 and milestone catalogue (a fresh database must already hold them).
 """
 
