@@ -96,7 +96,7 @@ def build_schema(*, expose_sql_count: bool = False, limits: Limits | None = None
     extensions: list[Any] = [
         ErrorCodes,
         *limit_extensions(limits),
-        # Parsing and validating a small query costs more than running it (PERFORMANCE.md).
+        # Parsing and validating a small query costs more than running it (docs/performance.md).
         ParserCache,
         ValidationCache,
     ]
