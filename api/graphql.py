@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -77,9 +80,26 @@ def request_error(error: HTTPException) -> Response:
     return Response(dump_json(body), error.status_code, media_type="application/json")
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends every websocket message as a text frame, as graphql-transport-ws requires.
+
+    Strawberry's adapter sends whatever `encode_json` returns, and ours returns orjson's bytes
+    (for HTTP answers), which would go out as binary frames that clients refuse.
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class OfflineGraphQLRouter(GraphQLRouter[Context, None]):
     """Serves GraphiQL with its JS/CSS from this app, so it renders without internet access;
-    answers refused requests with coded errors, runs batches in order, and encodes with orjson."""
+    answers refused requests with coded errors, runs batches in order, and encodes with orjson
+    (websocket messages as text frames)."""
+
+    websocket_adapter_class = TextWebSocketAdapter
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         root_path = str(request.scope.get("root_path", "")).rstrip("/")

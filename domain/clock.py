@@ -13,12 +13,14 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from models.types import utcnow, whole_seconds
+
 _pinned: ContextVar[datetime | None] = ContextVar("mentor_gateway_pinned_now", default=None)
 
 
 def now() -> datetime:
     """The current instant (aware, UTC), or the pinned one."""
-    return _pinned.get() or datetime.now(UTC)
+    return _pinned.get() or utcnow()
 
 
 def today_in(zone: ZoneInfo) -> date:
@@ -31,7 +33,7 @@ def pinned(moment: datetime) -> Iterator[None]:
     """Make `now()` answer `moment` inside this block."""
     if moment.tzinfo is None:
         raise ValueError("pin an aware datetime")
-    token = _pinned.set(moment.astimezone(UTC))
+    token = _pinned.set(whole_seconds(moment.astimezone(UTC)))
     try:
         yield
     finally:

@@ -84,6 +84,27 @@ def progress_percentage(value: float, threshold: int) -> int:
     return min(100, int(100 * value // threshold))
 
 
+# Hours are printed to hundredths; counts are whole numbers (docs/domain.md, "Milestones").
+_PER_HOUR = 100  # hundredths
+
+
+def printed_figure(kind: str, value: float) -> int | float:
+    """A figure as clients read it: a count is an int (JSON `47`, never `47.0`), hours are a
+    float rounded once, here, to hundredths."""
+    if MilestoneType(kind) is MilestoneType.HOURS_LOGGED:
+        return round(value * _PER_HOUR) / _PER_HOUR
+    return round(value)
+
+
+def remaining_figure(kind: str, threshold: int, value: float) -> int | float:
+    """threshold - printed value, never below 0, computed on the printed value (in hundredths
+    for hours), so that `value + remaining == threshold` holds exactly as printed."""
+    if MilestoneType(kind) is MilestoneType.HOURS_LOGGED:
+        hundredths = max(0, threshold * _PER_HOUR - round(value * _PER_HOUR))
+        return hundredths / _PER_HOUR
+    return max(0, threshold - round(value))
+
+
 class Stored(Protocol):
     """A milestone row as read back (ORM object or plain row)."""
 

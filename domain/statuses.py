@@ -325,12 +325,13 @@ async def update_pause(
 
 
 async def delete_pause(session: AsyncSession, *, record_id: str, if_match: str | None) -> None:
-    """Delete a closed pause record; an active one must be closed first (it *is* the pause)."""
+    """Delete a pause record. An active one *is* the pause: deleting it ends the pause first
+    (the mentor resumes through the state machine, in this transaction), as the legacy
+    contract's DELETE did, so "paused exactly when one active record exists" still holds."""
     record = await load_pause_record(session, record_id)
     check_if_match(resource=PAUSE_RECORD, key=record_id, current=record.version, if_match=if_match)
     if record.is_active:
-        raise Conflict(
-            f"pause record '{record_id}' is active; close it (is_active=false) before deleting it"
-        )
+        row = await load_status(session, record.mentor_id)
+        await apply_event(session, row, StatusEvent.RESUME)
     await session.delete(record)
     await session.flush()

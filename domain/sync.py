@@ -22,7 +22,7 @@ from domain.statuses import PauseDetails, apply_event, check_if_match, load_stat
 from domain.validation import check_id, check_text
 from models.mentors import Mentor
 from models.sync import SyncEvent, sync_event
-from models.types import new_version, utcnow
+from models.types import new_version, utcnow, whole_seconds
 
 SYNC_EVENT = "Sync event"
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
@@ -56,7 +56,8 @@ def new_event_id() -> str:
 
 def rejection_of(status: StatusValue, last_updated: datetime, submission: Submission) -> str | None:
     """Why an event cannot apply: the server knows newer state, or the transition is illegal."""
-    if submission.client_timestamp < last_updated:
+    # At the printed precision: a row stored by an older version may hold microseconds.
+    if submission.client_timestamp < whole_seconds(last_updated):
         return RejectionReason.STALE
     if not is_allowed(status, submission.event_type):
         return RejectionReason.INVALID_TRANSITION

@@ -6,20 +6,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import strawberry
 from sqlalchemy import Executable, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
 from domain.events import discard_pending, take_announcements
 from graph.broker import Broker
+from graph.loaders import Loaders
 from models.database import Database, begin_write
-
-if TYPE_CHECKING:
-    from graph.loaders import Loaders
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,13 +40,7 @@ class Context(BaseContext):
         # sibling resolvers and loader batches take turns through this lock.
         self._lock = asyncio.Lock()
         self._closed = False
-        self.loaders = self._new_loaders()
-
-    def _new_loaders(self) -> Loaders:
-        # Imported here: loaders build the types, and the types' resolvers name this module.
-        from graph.loaders import Loaders
-
-        return Loaders(self.read)
+        self.loaders = Loaders(self.read)
 
     def _open_session(self) -> AsyncSession:
         if self._closed:
@@ -90,7 +81,7 @@ class Context(BaseContext):
                 await session.rollback()
                 discard_pending(session)
                 raise
-        self.loaders = self._new_loaders()
+        self.loaders = Loaders(self.read)
         await self.broker.after_commit(announcements)
 
     async def close(self) -> None:
@@ -106,6 +97,3 @@ class Context(BaseContext):
             if self._session is not None:
                 await self._session.close()
                 self._session = None
-
-
-Info = strawberry.Info[Context, None]

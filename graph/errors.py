@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -67,6 +68,20 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [with_code(error) for error in result.errors]
+        code_errors(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result a subscription (or another streamed operation) sends, coded alike."""
+        code_errors(result)
+        yield
+
+
+def code_errors(result: Any) -> None:
+    """Code every error of `result` not coded yet (each is logged and masked once at most)."""
+    errors = getattr(result, "errors", None)
+    if errors:
+        result.errors = [error if _is_coded(error) else with_code(error) for error in errors]
+
+
+def _is_coded(error: GraphQLError) -> bool:
+    return bool((error.extensions or {}).get("code"))

@@ -15,7 +15,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graph.diagnostics import SqlStatementCount
-from graph.errors import ErrorCodes, with_code
+from graph.errors import ErrorCodes, code_errors
 from graph.limits import Limits, limit_extensions, timeout_error
 from graph.mutations.activities import ActivityMutations
 from graph.mutations.milestones import MilestoneMutations
@@ -27,7 +27,7 @@ from graph.queries.milestones import MilestoneQueries
 from graph.queries.stats import StatsQueries
 from graph.queries.statuses import StatusQueries
 from graph.queries.sync import SyncQueries
-from graph.scalars import DATETIME
+from graph.scalars import DATETIME, FIGURE, Figure
 from graph.subscriptions import Subscription
 
 
@@ -81,12 +81,8 @@ class GatewaySchema(strawberry.Schema):
                 )
         except TimeoutError:
             return ExecutionResult(data=None, errors=[timeout_error(self.limits.timeout_seconds)])
-        if result.errors:
-            # ParserCache parses in an extension hook, so a syntax error skips ErrorCodes.
-            result.errors = [
-                error if (error.extensions or {}).get("code") else with_code(error)
-                for error in result.errors
-            ]
+        # ParserCache parses in an extension hook, so a syntax error skips ErrorCodes.
+        code_errors(result)
         return result
 
 
@@ -112,7 +108,7 @@ def build_schema(*, expose_sql_count: bool = False, limits: Limits | None = None
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(
-            scalar_map={datetime: DATETIME},
+            scalar_map={datetime: DATETIME, Figure: FIGURE},
             disable_field_suggestions=not limits.suggestions,
             batching_config=batching,
         ),

@@ -9,7 +9,8 @@ import strawberry
 
 from domain.events import STATUS_CHANGED
 from domain.milestones import MILESTONE_ACHIEVED
-from graph.context import Info
+from graph.info import Info
+from graph.mentor_scope import require_watched_mentor
 from graph.types.milestone import Milestone
 from graph.types.status import MentorStatus
 from models.milestones import milestones_by_ids
@@ -30,6 +31,7 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[MentorStatus, None]:
         context = info.context
+        await require_watched_mentor(context, mentor_id)
         async for announcement in context.broker.subscribe(STATUS_CHANGED, mentor_id):
             if announcement.payload is not None:
                 yield MentorStatus.from_row(MentorStatusRow.model_validate(announcement.payload))
@@ -49,6 +51,7 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[Milestone, None]:
         context = info.context
+        await require_watched_mentor(context, mentor_id)
         async for announcement in context.broker.subscribe(MILESTONE_ACHIEVED, mentor_id):
             # The announcement names the committed record; read it with its catalogue entry.
             key = str((announcement.payload or {}).get("id", ""))

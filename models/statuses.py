@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ColumnElement, Index, Select, and_, func, select, text, true
 from sqlmodel import Field, SQLModel, col
 
+from models.paging import count_per_parent, page_per_parent
 from models.types import UTCDateTime, new_version, utcnow
 
 
@@ -149,29 +150,21 @@ def pause_records_of_mentors(
     mentor_ids: Sequence[str], where: PauseRecordFilter, *, offset: int, limit: int
 ) -> Select[PauseRecord]:
     """One page of pause records for each of many mentors, in one statement."""
-    position = (
-        func.row_number()
-        .over(partition_by=col(PauseRecord.mentor_id), order_by=_NEWEST_FIRST)
-        .label("position")
-    )
-    ranked = (
-        select(col(PauseRecord.id), position)
-        .where(col(PauseRecord.mentor_id).in_(mentor_ids), _pause_conditions(where))
-        .subquery()
-    )
-    return (
-        select(PauseRecord)
-        .join(ranked, ranked.c.id == col(PauseRecord.id))
-        .where(ranked.c.position > offset, ranked.c.position <= offset + limit)
-        .order_by(col(PauseRecord.mentor_id), *_NEWEST_FIRST)
+    return page_per_parent(
+        PauseRecord,
+        key=col(PauseRecord.id),
+        parent=col(PauseRecord.mentor_id),
+        parent_ids=mentor_ids,
+        where=_pause_conditions(where),
+        order=_NEWEST_FIRST,
+        offset=offset,
+        limit=limit,
     )
 
 
 def pause_record_counts_of_mentors(
     mentor_ids: Sequence[str], where: PauseRecordFilter
 ) -> Select[str, int]:
-    return (
-        select(col(PauseRecord.mentor_id), func.count())
-        .where(col(PauseRecord.mentor_id).in_(mentor_ids), _pause_conditions(where))
-        .group_by(PauseRecord.mentor_id)
+    return count_per_parent(
+        parent=col(PauseRecord.mentor_id), parent_ids=mentor_ids, where=_pause_conditions(where)
     )

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Field, SQLModel, col
 
+from models.paging import count_per_parent, page_per_parent
 from models.types import UTCDateTime, new_version, utcnow
 
 
@@ -112,31 +113,23 @@ def sync_events_of_mentors(
     mentor_ids: Sequence[str], where: SyncEventFilter, *, offset: int, limit: int
 ) -> Select[SyncEvent]:
     """One page of sync events for each of many mentors, in one statement."""
-    position = (
-        func.row_number()
-        .over(partition_by=col(SyncEvent.mentor_id), order_by=_OLDEST_FIRST)
-        .label("position")
-    )
-    ranked = (
-        select(col(SyncEvent.id), position)
-        .where(col(SyncEvent.mentor_id).in_(mentor_ids), _sync_conditions(where))
-        .subquery()
-    )
-    return (
-        select(SyncEvent)
-        .join(ranked, ranked.c.id == col(SyncEvent.id))
-        .where(ranked.c.position > offset, ranked.c.position <= offset + limit)
-        .order_by(col(SyncEvent.mentor_id), *_OLDEST_FIRST)
+    return page_per_parent(
+        SyncEvent,
+        key=col(SyncEvent.id),
+        parent=col(SyncEvent.mentor_id),
+        parent_ids=mentor_ids,
+        where=_sync_conditions(where),
+        order=_OLDEST_FIRST,
+        offset=offset,
+        limit=limit,
     )
 
 
 def sync_event_counts_of_mentors(
     mentor_ids: Sequence[str], where: SyncEventFilter
 ) -> Select[str, int]:
-    return (
-        select(col(SyncEvent.mentor_id), func.count())
-        .where(col(SyncEvent.mentor_id).in_(mentor_ids), _sync_conditions(where))
-        .group_by(col(SyncEvent.mentor_id))
+    return count_per_parent(
+        parent=col(SyncEvent.mentor_id), parent_ids=mentor_ids, where=_sync_conditions(where)
     )
 
 

@@ -11,8 +11,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def whole_seconds(moment: datetime) -> datetime:
+    """`moment` at the one precision the service stores and prints (docs/domain.md,
+    "Timestamps"): whole seconds, so what a client reads back is exactly what is compared."""
+    return moment.replace(microsecond=0)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, at whole seconds."""
+    return whole_seconds(datetime.now(UTC))
 
 
 def new_version() -> str:

@@ -213,6 +213,8 @@ def build_router(
     router = APIRouter()
     methods_by_path: dict[str, set[str]] = defaultdict(set)
     for route in routes:
+        if not route.tag:  # every operation is grouped under its legacy service
+            raise ValueError(f"{route.method} {route.path} has no tag; declare it with service()")
         methods_by_path[route.path].add(route.method)
         methods_by_path[route.doubled_path].add(route.method)
         operation = PreparedOperation(schema, route.operation, timeout=timeout)
@@ -221,12 +223,17 @@ def build_router(
             f"Runs the GraphQL operation below. Also served at `{route.doubled_path}`.\n\n"
             f"```graphql\n{route.operation.strip()}\n```"
         )
+        successes = {
+            status: {"model": route.response, "description": description}
+            for status, description in route.also.items()
+        }
         common: dict[str, Any] = {
             "methods": [route.method],
             "response_model": route.response,
             "status_code": route.status,
             "summary": route.summary,
-            "responses": BODY_ERROR_RESPONSES if route.body else ERROR_RESPONSES,
+            "tags": [route.tag],
+            "responses": {**(BODY_ERROR_RESPONSES if route.body else ERROR_RESPONSES), **successes},
         }
         router.add_api_route(
             route.path,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
@@ -49,6 +49,7 @@ class RestRoute:
 
     The operation's variables come from the path parameters (camelCased), the query model's
     fields (`page`/`limit` become `first`/`after`), the body (as `$input`) and `headers`.
+    `tag` names the legacy service (its group in /openapi.json); `service` sets it.
     """
 
     method: Method
@@ -65,6 +66,9 @@ class RestRoute:
     paginated: bool = False
     not_found: str | None = None  # the resource a null result names in its 404
     status_of: Callable[[Mapping[str, Any]], int] | None = None
+    # The other success statuses `status_of` can answer -> when; same `response` model.
+    also: Mapping[int, str] = field(default_factory=dict)
+    tag: str = ""
 
     @property
     def path_params(self) -> list[str]:
@@ -78,6 +82,11 @@ class RestRoute:
     @property
     def doubled_path(self) -> str:
         return self.catalogue_base + self.path
+
+
+def service(tag: str, *routes: RestRoute) -> list[RestRoute]:
+    """One legacy service's routes, tagged with its name."""
+    return [replace(route, tag=tag) for route in routes]
 
 
 def page_variables(page: int, limit: int) -> dict[str, Any]:

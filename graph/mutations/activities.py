@@ -6,7 +6,7 @@ import strawberry
 
 from domain import clock
 from domain.ledger import MAX_BATCH, record_activities
-from graph.context import Info
+from graph.info import Info
 from graph.types.activity import Activity, RecordActivitiesPayload, RecordActivityInput
 
 

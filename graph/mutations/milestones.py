@@ -7,7 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from domain import milestone_admin, milestones
-from graph.context import Info
+from graph.info import Info
 from graph.inputs import keep_unset, not_null
 from graph.mutations.statuses import IfMatch
 from graph.types.enums import MilestoneState

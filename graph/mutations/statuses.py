@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from domain import mentors, statuses
-from graph.context import Info
+from graph.info import Info
 from graph.inputs import (
     CreateMentorInput,
     CreateMentorStatusInput,

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from domain import sync
-from graph.context import Info
+from graph.info import Info
 from graph.inputs import StatusEventInput, UpdateSyncEventInput, keep_unset, not_null
 from graph.mutations.statuses import IfMatch
 from graph.types.sync_event import SyncEvent

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from graph.context import Info
+from graph.info import Info
+from graph.mentor_scope import require_mentor
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.queries.lists import paged
 from graph.types.activity import Activity
@@ -25,6 +26,7 @@ class ActivityQueries:
         after: After = None,
         mentor_id: strawberry.ID | None = None,
     ) -> Connection[Activity]:
+        await require_mentor(info.context, mentor_id)
         return await paged(
             info.context,
             Window.from_args(first, after),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from graph.context import Info
+from graph.info import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.queries.lists import paged
 from graph.types.mentor import ActivityType, Mentor

@@ -9,7 +9,8 @@ import strawberry
 
 from domain.milestone_admin import achieved_window
 from domain.milestones import MilestoneStatus, MilestoneType
-from graph.context import Info
+from graph.info import Info
+from graph.mentor_scope import require_mentor
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.queries.lists import paged
 from graph.types.enums import MilestoneKind, MilestoneState
@@ -51,6 +52,7 @@ class MilestoneQueries:
         type: MilestoneKind | None = None,
         status: MilestoneState | None = None,
     ) -> Connection[Milestone]:
+        await require_mentor(info.context, mentor_id)
         where = MilestoneFilter(mentor_id=mentor_id, type=type, status=status)
         return await milestone_list(info, where, Window.from_args(first, after))
 
@@ -68,6 +70,7 @@ class MilestoneQueries:
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
     ) -> Connection[Milestone]:
+        await require_mentor(info.context, mentor_id)
         tz = info.context.config.timezone
         since, before = achieved_window(
             year=year,

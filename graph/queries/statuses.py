@@ -7,7 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from graph.context import Info
+from graph.info import Info
+from graph.mentor_scope import require_mentor
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.queries.lists import paged
 from graph.types.enums import MentorStatusValue
@@ -25,9 +26,15 @@ from models.types import utcnow
 
 @strawberry.type
 class StatusQueries:
-    @strawberry.field(description="One mentor's current status; null if none is tracked.")
+    @strawberry.field(
+        description="One mentor's current status; null if none is tracked, NOT_FOUND for an "
+        "unknown mentor."
+    )
     async def mentor_status(self, info: Info, mentor_id: strawberry.ID) -> MentorStatus | None:
-        return await info.context.loaders.status.load(mentor_id)
+        status = await info.context.loaders.status.load(mentor_id)
+        if status is None:  # only on this path: a tracked status proves its mentor exists
+            await require_mentor(info.context, mentor_id)
+        return status
 
     @strawberry.field(description="Every tracked status, by mentor id, optionally of one kind.")
     async def mentor_statuses(
@@ -62,6 +69,7 @@ class StatusQueries:
             strawberry.argument(description="Only active pauses whose expected return has passed."),
         ] = False,
     ) -> Connection[PauseRecord]:
+        await require_mentor(info.context, mentor_id)
         now: datetime | None = utcnow() if overdue else None
         where = PauseRecordFilter(mentor_id=mentor_id, is_active=is_active, overdue_at=now)
         return await paged(

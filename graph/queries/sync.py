@@ -6,7 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from graph.context import Info
+from graph.info import Info
+from graph.mentor_scope import require_mentor
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.queries.lists import paged
 from graph.types.sync_event import SyncEvent
@@ -31,6 +32,7 @@ class SyncQueries:
             strawberry.argument(description="Default false: pending events. Null: all events."),
         ] = False,
     ) -> Connection[SyncEvent]:
+        await require_mentor(info.context, mentor_id)
         where = SyncEventFilter(mentor_id=mentor_id, acknowledged=acknowledged)
         return await paged(
             info.context,

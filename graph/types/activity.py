@@ -9,7 +9,7 @@ import strawberry
 
 from domain.activities import ActivityInput
 from domain.activities import ActivityStatus as ActivityStatusValue
-from graph.context import Info
+from graph.info import Info
 from models.activities import Activity as ActivityRow
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graph.context import Info
+from graph.info import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.types import mentor_stats
 from graph.types.enums import MilestoneState

@@ -6,16 +6,18 @@ Each resolves the period in the configured zone, "today" from `domain.clock`, an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 
 from domain import clock
 from domain.periods import Period, series_period, stats_period
 from domain.stats import Scope
-from graph.context import Info
+from graph.info import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.types.stats import (
     ActivityTypeStats,
@@ -32,6 +34,8 @@ PeriodArg = Annotated[
 ]
 DateArg = Annotated[date | None, strawberry.argument(description="Inclusive, local calendar.")]
 Resolve = Callable[..., Period]
+PeriodArgs = tuple[StatsPeriod | None, date | None, date | None]
+NO_PERIOD: PeriodArgs = (None, None, None)
 
 
 class Owner(Protocol):
@@ -63,20 +67,89 @@ async def personal_stats_of(info: Info, mentor_id: str, scope: Scope) -> Persona
     return await info.context.loaders.stats.personal.load((mentor_id, scope))
 
 
-async def monthly_series_of(info: Info, mentor_id: str, scope: Scope) -> list[MonthlyStats]:
+# --- list figures: one definition serves Mentor's fields and the root queries ---------------
+
+
+@dataclass(frozen=True)
+class ListFigure(Generic[T]):
+    """A per-mentor list figure (monthly series, breakdown, history): what one row is, and how
+    one mentor's rows load through `context.loaders.stats` for the period arguments given.
+
+    Without `resolve` the figure takes no period arguments (the history runs up to today).
+    """
+
+    item: type[T]
+    load: Callable[[Info, str, Scope | None], Awaitable[list[T]]]
+    resolve: Resolve | None = None
+
+    async def page(
+        self, info: Info, mentor_id: str, period: PeriodArgs, first: int | None, after: str | None
+    ) -> Connection[T]:
+        """One mentor's page of the figure; a period is read only by a figure that takes one."""
+        scope = None if self.resolve is None else scope_of(info, *period, self.resolve)
+        return page_of(await self.load(info, mentor_id, scope), first, after)
+
+
+async def _monthly(info: Info, mentor_id: str, scope: Scope | None) -> list[MonthlyStats]:
+    assert scope is not None, "the monthly series takes a period"
     return await info.context.loaders.stats.monthly.load((mentor_id, scope))
 
 
-async def breakdown_of(info: Info, mentor_id: str, scope: Scope) -> list[ActivityTypeStats]:
+async def _breakdown(info: Info, mentor_id: str, scope: Scope | None) -> list[ActivityTypeStats]:
+    assert scope is not None, "the breakdown takes a period"
     return await info.context.loaders.stats.breakdown.load((mentor_id, scope))
 
 
-async def history_of(info: Info, mentor_id: str) -> list[YearContribution]:
+async def _history(info: Info, mentor_id: str, scope: Scope | None) -> list[YearContribution]:
     zone = info.context.config.timezone
     return await info.context.loaders.stats.history.load((mentor_id, (zone, clock.today_in(zone))))
 
 
-# --- resolvers of the fields on Mentor (graph.types.mentor attaches them) --------------------
+MONTHLY_SERIES = ListFigure(MonthlyStats, _monthly, series_period)
+ACTIVITY_BREAKDOWN = ListFigure(ActivityTypeStats, _breakdown, stats_period)
+CONTRIBUTION_HISTORY = ListFigure(YearContribution, _history)
+
+
+def figure_fields(figure: ListFigure[T], *, name: str, description: str) -> tuple[Any, Any]:
+    """Mentor's list field of a figure and its connection twin (`name` is the list field's
+    GraphQL name): both take the figure's arguments and resolve the same page."""
+
+    async def over_period(
+        root: Owner,
+        info: Info,
+        period: PeriodArg = None,
+        start_date: DateArg = None,
+        end_date: DateArg = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+    ) -> Connection[T]:
+        return await figure.page(info, root.id, (period, start_date, end_date), first, after)
+
+    async def without_period(
+        root: Owner, info: Info, first: First = DEFAULT_PAGE_SIZE, after: After = None
+    ) -> Connection[T]:
+        return await figure.page(info, root.id, NO_PERIOD, first, after)
+
+    connection: Callable[..., Awaitable[Connection[T]]] = (
+        without_period if figure.resolve is None else over_period
+    )
+
+    @functools.wraps(connection)  # the same arguments, as Strawberry reads them
+    async def nodes(*args: Any, **kwargs: Any) -> list[T]:
+        return (await connection(*args, **kwargs)).nodes
+
+    item: Any = figure.item  # a class known at run time, from which Strawberry builds the types
+    return (
+        strawberry.field(resolver=nodes, graphql_type=list[item], description=description),
+        strawberry.field(
+            resolver=connection,
+            graphql_type=Connection[item],
+            description=f"The same page as `{name}`, with cursors and totalCount.",
+        ),
+    )
+
+
+# --- the fields on Mentor (graph.types.mentor attaches them) ---------------------------------
 
 
 async def _personal_stats(
@@ -92,94 +165,21 @@ async def _personal_stats(
     return stats
 
 
-async def _monthly_series_connection(
-    root: Owner,
-    info: Info,
-    period: PeriodArg = None,
-    start_date: DateArg = None,
-    end_date: DateArg = None,
-    first: First = DEFAULT_PAGE_SIZE,
-    after: After = None,
-) -> Connection[MonthlyStats]:
-    scope = scope_of(info, period, start_date, end_date, series_period)
-    rows = await monthly_series_of(info, root.id, scope)
-    return page_of(rows, first, after)
-
-
-async def _monthly_series(
-    root: Owner,
-    info: Info,
-    period: PeriodArg = None,
-    start_date: DateArg = None,
-    end_date: DateArg = None,
-    first: First = DEFAULT_PAGE_SIZE,
-    after: After = None,
-) -> list[MonthlyStats]:
-    page = await _monthly_series_connection(root, info, period, start_date, end_date, first, after)
-    return page.nodes
-
-
-async def _breakdown_connection(
-    root: Owner,
-    info: Info,
-    period: PeriodArg = None,
-    start_date: DateArg = None,
-    end_date: DateArg = None,
-    first: First = DEFAULT_PAGE_SIZE,
-    after: After = None,
-) -> Connection[ActivityTypeStats]:
-    scope = scope_of(info, period, start_date, end_date, stats_period)
-    rows = await breakdown_of(info, root.id, scope)
-    return page_of(rows, first, after)
-
-
-async def _breakdown(
-    root: Owner,
-    info: Info,
-    period: PeriodArg = None,
-    start_date: DateArg = None,
-    end_date: DateArg = None,
-    first: First = DEFAULT_PAGE_SIZE,
-    after: After = None,
-) -> list[ActivityTypeStats]:
-    page = await _breakdown_connection(root, info, period, start_date, end_date, first, after)
-    return page.nodes
-
-
-async def _history_connection(
-    root: Owner, info: Info, first: First = DEFAULT_PAGE_SIZE, after: After = None
-) -> Connection[YearContribution]:
-    return page_of(await history_of(info, root.id), first, after)
-
-
-async def _history(
-    root: Owner, info: Info, first: First = DEFAULT_PAGE_SIZE, after: After = None
-) -> list[YearContribution]:
-    return (await _history_connection(root, info, first, after)).nodes
-
-
 personal_stats = strawberry.field(
     resolver=_personal_stats, description="Activity summary for a period (default last 30 days)."
 )
-monthly_series = strawberry.field(
-    resolver=_monthly_series,
+monthly_series, monthly_series_connection = figure_fields(
+    MONTHLY_SERIES,
+    name="monthlySeries",
     description="One row per month, zero months included (default: the last 12 months).",
 )
-monthly_series_connection = strawberry.field(
-    resolver=_monthly_series_connection,
-    description="The same page as `monthlySeries`, with cursors and totalCount.",
+activity_breakdown, activity_breakdown_connection = figure_fields(
+    ACTIVITY_BREAKDOWN,
+    name="activityBreakdown",
+    description="Completed activities per type, most frequent first.",
 )
-activity_breakdown = strawberry.field(
-    resolver=_breakdown, description="Completed activities per type, most frequent first."
-)
-activity_breakdown_connection = strawberry.field(
-    resolver=_breakdown_connection,
-    description="The same page as `activityBreakdown`, with cursors and totalCount.",
-)
-contribution_history = strawberry.field(
-    resolver=_history, description="One row per year since the first activity (completed work)."
-)
-contribution_history_connection = strawberry.field(
-    resolver=_history_connection,
-    description="The same page as `contributionHistory`, with cursors and totalCount.",
+contribution_history, contribution_history_connection = figure_fields(
+    CONTRIBUTION_HISTORY,
+    name="contributionHistory",
+    description="One row per year since the first activity (completed work).",
 )

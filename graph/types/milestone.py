@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain.milestone_labels import accessibility_label
-from domain.milestones import MilestoneStatus, MilestoneType, progress_percentage
-from graph.context import Info
+from domain.milestones import (
+    MilestoneStatus,
+    MilestoneType,
+    printed_figure,
+    progress_percentage,
+    remaining_figure,
+)
+from graph.info import Info
+from graph.scalars import Figure
 from graph.types.enums import MilestoneKind, MilestoneState
 from models.milestones import Milestone as MilestoneRow
 from models.milestones import MilestoneDefinition
@@ -29,7 +36,7 @@ class Milestone:
     type: MilestoneKind
     status: MilestoneState
     threshold: int
-    value: float = strawberry.field(description="The mentor's current figure for this type.")
+    raw_value: strawberry.Private[float]
     achieved_at: datetime | None
     badge_image_url: str | None
     etag: str
@@ -44,19 +51,29 @@ class Milestone:
             type=MilestoneType(definition.type),
             status=MilestoneStatus(row.status),
             threshold=definition.threshold,
-            value=row.value,
+            raw_value=row.value,
             achieved_at=row.achieved_at,
             badge_image_url=definition.badge_image_url,
             etag=row.version,
         )
 
+    @strawberry.field(
+        description="The mentor's current figure for this type: an integer for counts, hours "
+        "to 2 decimal places."
+    )
+    def value(self) -> Figure:
+        return Figure(printed_figure(self.type, self.raw_value))
+
     @strawberry.field(description="floor(100 * value / threshold), at most 100.")
     def progress_percentage(self) -> int:
-        return progress_percentage(self.value, self.threshold)
+        return progress_percentage(self.raw_value, self.threshold)
 
-    @strawberry.field(description="How much is left to reach the threshold (0 once achieved).")
-    def remaining(self) -> float:
-        return max(0.0, self.threshold - self.value)
+    @strawberry.field(
+        description="threshold - value, never below 0, in the same units and rounding as "
+        "`value` (so value + remaining == threshold exactly)."
+    )
+    def remaining(self) -> Figure:
+        return Figure(remaining_figure(self.type, self.threshold, self.raw_value))
 
     @strawberry.field(description="A sentence for screen readers, dates in the service's zone.")
     def accessibility_label(self, info: Info) -> str:
@@ -64,7 +81,7 @@ class Milestone:
             kind=self.type,
             status=self.status,
             threshold=self.threshold,
-            value=self.value,
+            value=self.raw_value,
             achieved_at=self.achieved_at,
             tz=info.context.config.timezone,
         )

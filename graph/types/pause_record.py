@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graph.context import Info
+from graph.info import Info
 from models.statuses import PauseRecord as PauseRecordRow
 
 if TYPE_CHECKING:

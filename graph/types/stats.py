@@ -12,7 +12,7 @@ import strawberry
 from domain import series
 from domain import stats as domain
 from domain.periods import PeriodName
-from graph.context import Info
+from graph.info import Info
 
 strawberry.enum(
     PeriodName,

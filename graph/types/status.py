@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.status_rules import StatusValue, is_eligible_for_assignment
-from graph.context import Info
+from graph.info import Info
 from graph.pagination import MAX_PAGE_SIZE, After, First, Window
 from graph.types.enums import MentorStatusValue
 from models.statuses import MentorStatus as MentorStatusRow

@@ -9,7 +9,7 @@ import strawberry
 
 from domain.status_rules import StatusEvent, StatusValue
 from domain.sync import RejectionReason
-from graph.context import Info
+from graph.info import Info
 from graph.types.enums import MentorStatusEvent, MentorStatusValue, SyncRejectionReason
 from models.sync import SyncEvent as SyncEventRow
 

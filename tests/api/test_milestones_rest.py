@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -124,7 +125,8 @@ async def test_bad_detections(
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_new_rejects_a_bad_period(client: httpx.AsyncClient) -> None:
+async def test_new_rejects_a_bad_period(client: httpx.AsyncClient, database: Database) -> None:
+    await make_mentor(database, id="mentor_001")
     assert (await client.get(f"{BASE}/mentor_001/new?start_date=2025-01-01")).status_code == 422
     assert (
         await client.get(
@@ -201,3 +203,56 @@ async def test_recording_an_activity_that_crosses_100_hours_lists_it_as_new(
         "achievedAt": crossing,
         "accessibilityLabel": f"You reached 100 hours of mentoring on January 2, {year}",
     } in graph["newMilestones"]["nodes"]
+
+
+async def test_counts_are_integers_and_hours_add_up_as_printed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """455 h 10 min: hours to hundredths, value + remaining == threshold as printed."""
+    await make_mentor(database, id="mentor_001")
+    body = {
+        **SUMMARY,
+        "summary": {
+            "total_hours": 455 + 10 / 60,
+            "unique_contacts_helped": 47,
+            "activity_count": 198,
+        },
+    }
+    await _detect(client, body)
+    response = await client.get(f"{BASE}/mentor_001/in-progress")
+    progress = {m["type"]: m for m in response.json()["data"]}
+
+    counts = [progress["contacts_helped"], progress["activity_count"]]
+    assert [(m["current_value"], m["remaining"], m["threshold"]) for m in counts] == [
+        (47, 3, 50),
+        (198, 52, 250),
+    ]
+    assert '"current_value":47,' in response.text  # a JSON integer, not 47.0
+    assert '"remaining":3,' in response.text
+    hours = progress["hours_logged"]
+    assert (hours["current_value"], hours["remaining"]) == (455.17, 44.83)
+    assert Decimal(str(hours["current_value"])) + Decimal(str(hours["remaining"])) == Decimal(
+        hours["threshold"]
+    )
+    listed = (await client.get(f"{BASE}?mentor_id=mentor_001&type=contacts_helped")).text
+    assert '"achieved_value":47,' in listed
+
+
+async def test_graphql_figures_follow_the_same_rule(gql: GraphQL, database: Database) -> None:
+    await make_mentor(database, id="mentor_001")
+    await gql.data(
+        'mutation { detectMilestones(input: {mentorId: "mentor_001", period: {year: 2025}, '
+        "summary: {totalHours: 455.1666666, uniqueContactsHelped: 47, activityCount: 198}}) "
+        "{ count } }"
+    )
+    response = await gql.client.post(
+        "/graphql",
+        json={
+            "query": '{ milestones(mentorId: "mentor_001", status: in_progress) '
+            "{ nodes { type value remaining threshold } } }"
+        },
+    )
+    nodes = {n["type"]: n for n in response.json()["data"]["milestones"]["nodes"]}
+    assert (nodes["contacts_helped"]["value"], nodes["contacts_helped"]["remaining"]) == (47, 3)
+    assert isinstance(nodes["contacts_helped"]["value"], int)
+    assert (nodes["hours_logged"]["value"], nodes["hours_logged"]["remaining"]) == (455.17, 44.83)

@@ -193,7 +193,6 @@ async def test_pause_record_lifecycle(
     assert [r["pause_record_id"] for r in listed["data"]] == [record_id]
     assert set(listed["data"][0]) == PAUSE_ITEM
 
-    _problem(await client.delete(f"{url}/{record_id}"), 409)  # still active
     closed = await client.put(
         f"{url}/{record_id}", json={"end_date": "2026-04-15T00:00:00Z", "is_active": False}
     )
@@ -206,6 +205,28 @@ async def test_pause_record_lifecycle(
     deleted = await client.delete(f"{url}/{record_id}")
     assert deleted.json() == {"deleted": True, "pause_record_id": record_id}
     _problem(await client.get(f"{url}/{record_id}"), 404)
+
+
+async def test_deleting_an_active_pause_record_ends_the_pause(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await make_mentor(database, id="mentor-042")
+    url = "/api/v1/pause-records"
+    created = await client.post(url, json={"mentor_id": "mentor-042", "reason": "travel"})
+    record_id = created.json()["pause_record_id"]
+
+    deleted = await client.delete(f"{url}/{record_id}")
+
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == {"deleted": True, "pause_record_id": record_id}
+    status = (await client.get("/api/v1/mentor-statuses/mentor-042")).json()
+    assert (status["status"], status["is_paused"], status["pause_reason"]) == (
+        "active",
+        False,
+        None,
+    )
+    active = (await client.get(f"{url}?mentor_id=mentor-042&is_active=true")).json()
+    assert active["pagination"]["total"] == 0
 
 
 async def test_pause_records_filter_overdue(client: httpx.AsyncClient, database: Database) -> None:

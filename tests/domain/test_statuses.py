@@ -55,6 +55,7 @@ async def _delete_pause(database: Database, record_id: str) -> None:
     async with database.sessions() as session:
         await begin_write(session)
         await statuses.delete_pause(session, record_id=record_id, if_match=None)
+        await session.commit()
 
 
 async def test_pausing_opens_one_record_and_copies_it_onto_the_status(database: Database) -> None:
@@ -198,8 +199,18 @@ async def test_deleting_a_status_keeps_the_pause_history(database: Database) -> 
     assert total == 1
 
 
-async def test_an_active_pause_record_cannot_be_deleted(database: Database) -> None:
+async def test_deleting_the_active_pause_record_resumes_the_mentor(database: Database) -> None:
     await make_mentor(database, id="mentor-001")
     record = await make_pause(database, mentor_id="mentor-001")
-    with pytest.raises(Conflict):
-        await _delete_pause(database, record.id)
+    await _delete_pause(database, record.id)
+
+    status = await _status(database, "mentor-001")
+    assert status is not None
+    assert status.status == StatusValue.ACTIVE
+    assert status.pause_reason is None
+    assert await _active_records(database, "mentor-001") == []
+    async with database.sessions() as session:
+        assert await session.get(PauseRecord, record.id) is None
+    # The mentor can be paused again: the invariant held through the delete.
+    again = await make_pause(database, mentor_id="mentor-001")
+    assert [r.id for r in await _active_records(database, "mentor-001")] == [again.id]

@@ -7,13 +7,18 @@ from datetime import date
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.rest.contracts.common import ListOf, PageQuery
-from api.rest.route import RequestBody, RestRoute, omittable
+from api.rest.route import RequestBody, RestRoute, omittable, service
 from domain.milestones import MilestoneStatus, MilestoneType
 from domain.validation import ID_PATTERN, MAX_ID_LENGTH, NO_NUL_PATTERN
 
 BASE = "/api/v1/milestones"
 
 # --- response shapes -------------------------------------------------------------------------
+
+FIGURE = (
+    "A JSON integer for contacts_helped and activity_count milestones; hours rounded to 2 "
+    "decimal places for hours_logged."
+)
 
 
 class MilestoneOut(BaseModel):
@@ -24,7 +29,7 @@ class MilestoneOut(BaseModel):
     type: MilestoneType
     status: MilestoneStatus
     threshold: int
-    achieved_value: float
+    achieved_value: float = Field(description=FIGURE)
     achieved_at: AwareDatetime | None
     progress_percentage: int
     accessibility_label: str
@@ -42,9 +47,9 @@ class MilestoneProgress(BaseModel):
     type: MilestoneType
     status: MilestoneStatus
     threshold: int
-    current_value: float
+    current_value: float = Field(description=FIGURE)
     progress_percentage: int
-    remaining: float
+    remaining: float = Field(description=f"threshold - current_value, never below 0. {FIGURE}")
     accessibility_label: str
 
 
@@ -120,7 +125,8 @@ fragment Detail on Milestone {
 """
 )
 
-ROUTES = [
+ROUTES = service(
+    "milestones",
     RestRoute(
         method="GET",
         path="/api/v1/milestones",
@@ -253,4 +259,4 @@ query MilestonesInProgress($mentorId: ID!, $first: Int, $after: String) {
   }
 }""",
     ),
-]
+)

@@ -3,73 +3,42 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.rest.contracts.common import ListOf, PageQuery
-from api.rest.route import RestRoute
-from domain.periods import PeriodName
-from domain.stats import Weekday
+from api.rest.contracts.common import ListOf, PageQuery, model_of, selection
+from api.rest.route import RestRoute, service
+from domain import series, stats
+from domain.periods import SERIES_MONTHS, PeriodName
 
 BASE = "/api/v1/personal-stats"
 
 # --- response shapes -------------------------------------------------------------------------
 
 
-class PersonalStatsOut(BaseModel):
-    mentor_id: str
-    mentor_name: str
-    period: PeriodName
-    start_date: date
-    end_date: date
-    total_activities: int
-    completed_activities: int
-    cancelled_activities: int
-    completion_rate: float
-    avg_session_duration_minutes: int
-    total_hours_logged: float
-    most_common_activity_type: str | None
-    most_active_weekday: Weekday | None
-    peer_rank_percentile: int
-    streak_days: int
-
-
-class MonthOut(BaseModel):
-    year: int
-    month: int
-    month_label: str
-    total_activities: int
-    completed_activities: int
-    total_hours: float
-
-
-class ActivityTypeOut(BaseModel):
-    activity_type_id: str
-    activity_type_name: str
-    count: int
-    percentage: float
-    avg_duration_minutes: int
-    total_hours: float
-
-
-class MonthCountOut(BaseModel):
-    month: int
-    count: int
-
-
-class YearOut(BaseModel):
-    year: int
-    total_activities: int
-    total_hours: float
-    monthly_breakdown: list[MonthCountOut]
-    peak_month: int | None
-    zero_activity_months: int
+# Built from the domain's dataclasses: a figure the domain adds is in the contract at once.
+# The peer rank is computed apart from the summary; the contract lists it before the streak.
+PersonalStatsOut: Any = model_of(
+    "PersonalStatsOut",
+    stats.PersonalStats,
+    added={"peer_rank_percentile": int},
+    before="streak_days",
+)
+MonthOut: Any = model_of("MonthOut", series.MonthStats)
+ActivityTypeOut: Any = model_of("ActivityTypeOut", series.TypeStats)
+MonthCountOut: Any = model_of("MonthCountOut", series.MonthCount)
+YearOut: Any = model_of(
+    "YearOut", series.YearContribution, types={"monthly_breakdown": list[MonthCountOut]}
+)
 
 
 # --- query parameters ------------------------------------------------------------------------
 
 
 class PeriodQuery(BaseModel):
+    """A stats period; without one, the last 30 days (domain.periods.stats_period)."""
+
     period: PeriodName | None = Field(
         default=None, description="A named period (default last_30_days); or the two dates."
     )
@@ -77,8 +46,21 @@ class PeriodQuery(BaseModel):
     end_date: date | None = Field(default=None, description="Inclusive, with start_date.")
 
 
+class BreakdownQuery(PageQuery, PeriodQuery):
+    """Period and page; without a period the breakdown covers the last 30 days, as stats do."""
+
+
 class SeriesQuery(PageQuery, PeriodQuery):
-    """Period and page; without a period the monthly series covers the last 12 months."""
+    """Period and page; without a period the monthly series covers the last 12 months
+    (domain.periods.series_period)."""
+
+    period: PeriodName | None = Field(
+        default=None,
+        description=(
+            f"A named period (default: the last {SERIES_MONTHS} calendar months, the current "
+            "one included); or the two dates."
+        ),
+    )
 
 
 # --- GraphQL operations in the contract's field names ----------------------------------------
@@ -87,8 +69,28 @@ PERIOD_VARIABLES = "$mentorId: ID!, $period: StatsPeriod, $startDate: Date, $end
 PERIOD_ARGUMENTS = "mentorId: $mentorId, period: $period, startDate: $startDate, endDate: $endDate"
 PAGE_VARIABLES = "$first: Int, $after: String"
 PAGE_ARGUMENTS = "first: $first, after: $after"
+# (variables, arguments) of a paginated operation
+PERIOD_AND_PAGE = (f"{PERIOD_VARIABLES}, {PAGE_VARIABLES}", f"{PERIOD_ARGUMENTS}, {PAGE_ARGUMENTS}")
+MENTOR_AND_PAGE = (f"$mentorId: ID!, {PAGE_VARIABLES}", f"mentorId: $mentorId, {PAGE_ARGUMENTS}")
 
-ROUTES = [
+
+def _page(result: str, item: Any, parameters: tuple[str, str]) -> str:
+    """A paginated route's document: the page's totalCount and every field of its items, so
+    a figure the domain adds is selected too."""
+    variables, arguments = parameters
+    return f"""
+query {result[0].upper()}{result[1:]}({variables}) {{
+  {result}({arguments}) {{
+    totalCount
+    nodes {{
+      {selection(item, indent=6)}
+    }}
+  }}
+}}"""
+
+
+ROUTES = service(
+    "personal stats",
     RestRoute(
         method="GET",
         path="/api/v1/personal-stats/{mentor_id}",
@@ -100,21 +102,7 @@ ROUTES = [
         operation=f"""
 query PersonalStats({PERIOD_VARIABLES}) {{
   personalStats({PERIOD_ARGUMENTS}) {{
-    mentor_id: mentorId
-    mentor_name: mentorName
-    period
-    start_date: startDate
-    end_date: endDate
-    total_activities: totalActivities
-    completed_activities: completedActivities
-    cancelled_activities: cancelledActivities
-    completion_rate: completionRate
-    avg_session_duration_minutes: avgSessionDurationMinutes
-    total_hours_logged: totalHoursLogged
-    most_common_activity_type: mostCommonActivityType
-    most_active_weekday: mostActiveWeekday
-    peer_rank_percentile: peerRankPercentile
-    streak_days: streakDays
+    {selection(PersonalStatsOut, indent=4)}
     _etag: etag
   }}
 }}""",
@@ -128,44 +116,18 @@ query PersonalStats({PERIOD_VARIABLES}) {{
         paginated=True,
         response=ListOf[MonthOut],
         result="monthlySeries",
-        operation=f"""
-query MonthlySeries({PERIOD_VARIABLES}, {PAGE_VARIABLES}) {{
-  monthlySeries({PERIOD_ARGUMENTS}, {PAGE_ARGUMENTS}) {{
-    totalCount
-    nodes {{
-      year
-      month
-      month_label: monthLabel
-      total_activities: totalActivities
-      completed_activities: completedActivities
-      total_hours: totalHours
-    }}
-  }}
-}}""",
+        operation=_page("monthlySeries", MonthOut, PERIOD_AND_PAGE),
     ),
     RestRoute(
         method="GET",
         path="/api/v1/personal-stats/{mentor_id}/activity-breakdown",
         catalogue_base=BASE,
         summary="Get activity type breakdown for a mentor's own activities",
-        query=SeriesQuery,
+        query=BreakdownQuery,
         paginated=True,
         response=ListOf[ActivityTypeOut],
         result="activityBreakdown",
-        operation=f"""
-query ActivityBreakdown({PERIOD_VARIABLES}, {PAGE_VARIABLES}) {{
-  activityBreakdown({PERIOD_ARGUMENTS}, {PAGE_ARGUMENTS}) {{
-    totalCount
-    nodes {{
-      activity_type_id: activityTypeId
-      activity_type_name: activityTypeName
-      count
-      percentage
-      avg_duration_minutes: avgDurationMinutes
-      total_hours: totalHours
-    }}
-  }}
-}}""",
+        operation=_page("activityBreakdown", ActivityTypeOut, PERIOD_AND_PAGE),
     ),
     RestRoute(
         method="GET",
@@ -176,19 +138,6 @@ query ActivityBreakdown({PERIOD_VARIABLES}, {PAGE_VARIABLES}) {{
         paginated=True,
         response=ListOf[YearOut],
         result="contributionHistory",
-        operation=f"""
-query ContributionHistory($mentorId: ID!, {PAGE_VARIABLES}) {{
-  contributionHistory(mentorId: $mentorId, {PAGE_ARGUMENTS}) {{
-    totalCount
-    nodes {{
-      year
-      total_activities: totalActivities
-      total_hours: totalHours
-      monthly_breakdown: monthlyBreakdown {{ month count }}
-      peak_month: peakMonth
-      zero_activity_months: zeroActivityMonths
-    }}
-  }}
-}}""",
+        operation=_page("contributionHistory", YearOut, MENTOR_AND_PAGE),
     ),
-]
+)

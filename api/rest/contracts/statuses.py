@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.rest.contracts.common import ListOf, PageQuery
-from api.rest.route import RequestBody, RestRoute, omittable
+from api.rest.route import RequestBody, RestRoute, omittable, service
 from domain.status_rules import StatusValue
 from domain.validation import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NO_NUL_PATTERN
 
@@ -145,7 +145,8 @@ fragment Pause on PauseRecord {
 """
 )
 
-ROUTES = [
+STATUS_ROUTES = service(
+    "mentor statuses",
     RestRoute(
         method="GET",
         path="/api/v1/mentor-statuses",
@@ -224,6 +225,9 @@ mutation DeleteMentorStatus($mentorId: ID!, $ifMatch: String) {
   }
 }""",
     ),
+)
+PAUSE_ROUTES = service(
+    "pause records",
     RestRoute(
         method="GET",
         path="/api/v1/pause-records",
@@ -306,4 +310,5 @@ mutation DeletePauseRecord($id: ID!, $ifMatch: String) {
   }
 }""",
     ),
-]
+)
+ROUTES = STATUS_ROUTES + PAUSE_ROUTES

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.rest.contracts.common import ListOf, PageQuery
-from api.rest.route import RequestBody, RestRoute, omittable
+from api.rest.route import RequestBody, RestRoute, omittable, service
 from domain.status_rules import StatusEvent, StatusValue
 from domain.sync import RejectionReason
 from domain.validation import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NO_NUL_PATTERN
@@ -101,7 +101,8 @@ fragment Pending on SyncEvent {
 }
 """
 
-ROUTES = [
+ROUTES = service(
+    "status sync",
     RestRoute(
         method="GET",
         path="/api/v1/mentor-status-sync",
@@ -150,6 +151,7 @@ query StatusSnapshot($mentorId: ID!) {
         headers={"Idempotency-Key": "idempotencyKey"},
         status=201,
         status_of=accepted_or_logged,
+        also={200: "Only logged: `accepted` is false and `rejection_reason` says why"},
         response=SubmittedEvent,
         result="submitStatusEvent",
         operation="""
@@ -204,4 +206,4 @@ mutation DeleteSyncEvent($id: ID!, $ifMatch: String) {
   }
 }""",
     ),
-]
+)
