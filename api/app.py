@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -14,14 +15,16 @@ from starlette.staticfiles import StaticFiles
 
 from api.graphql import GRAPHIQL_ASSETS_DIR, GRAPHIQL_ASSETS_PATH, graphql_router
 from api.middleware import limit_body_size
-from api.rest.problems import document_problems, install_problem_handlers, problem_response
+from api.ratelimit import limit_rate
+from api.rest.problems import document_problems, install_problem_handlers, unavailable_problem
 from api.rest.register import build_router
 from api.rest.table import ROUTES
 from api.settings import Settings
+from api.websockets import WebSocketLimits
 from graph.broker import broker_for
 from graph.context import Context, GraphConfig
 from graph.schema import build_schema
-from models.database import Database
+from models.database import Database, database_unavailable
 
 DESCRIPTION = """\
 One gateway for peer-mentoring data. **GraphQL** at [`/graphql`](/graphql) (GraphiQL in a browser)
@@ -32,7 +35,11 @@ operations (each route's description shows its operation). Errors are RFC 9457 p
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url,
+        connect_timeout=settings.database_connect_timeout_seconds,
+        command_timeout=settings.database_command_timeout_seconds,
+    )
     config = GraphConfig(timezone=settings.zone, expose_sql_count=settings.expose_sql_count)
     schema = build_schema(
         expose_sql_count=settings.expose_sql_count, limits=settings.graphql_limits()
@@ -52,22 +59,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await broker.stop()
         await database.dispose()
 
-    app = FastAPIOffline(
-        title="mentor-gateway",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        docs_url=None if settings.is_production else "/docs",
-        redoc_url=None,
-    )
+    about: dict[str, Any] = {"title": "mentor-gateway", "version": "0.1.0", "lifespan": lifespan}
+    if settings.is_production:
+        # /docs and /openapi.json list every route's operation: production serves neither.
+        # (FastAPIOffline insists on an /openapi.json, and offline docs have nothing to show.)
+        app = FastAPI(**about, docs_url=None, redoc_url=None, openapi_url=None)
+    else:
+        app = FastAPIOffline(**about, description=DESCRIPTION, docs_url="/docs", redoc_url=None)
     app.state.settings = settings
     app.state.database = database
     app.state.broker = broker
     install_problem_handlers(app)
     limit_body_size(app, settings.max_body_bytes)
+    limit_rate(  # added last, so it runs first: a refused request costs no body read
+        app,
+        limit=settings.rate_limit_policy,
+        storage_url=settings.rate_limit_storage_url,
+        key_prefix=settings.rate_limit_key_prefix,
+        trusted_proxy_header=settings.trusted_proxy_header,
+    )
     document_problems(app)
     app.include_router(
-        graphql_router(schema, make_context, graphiql=not settings.is_production),
+        graphql_router(
+            schema,
+            make_context,
+            graphiql=not settings.is_production,
+            websockets=WebSocketLimits(
+                max_connections=settings.ws_max_connections,
+                max_subscriptions=settings.ws_max_subscriptions_per_connection,
+                max_message_bytes=settings.ws_max_message_bytes,
+            ),
+        ),
         prefix="/graphql",
         include_in_schema=False,
     )
@@ -92,8 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def readyz() -> Response:
         try:
             await database.ping()
-        except Exception:  # any failure to reach the database means "not ready"
-            return problem_response(503, "The database does not answer.")
+        except Exception as error:  # any failure to reach the database means "not ready"
+            database_unavailable(error)  # logs the outage (once) if it is one
+            return unavailable_problem("The database does not answer.")
         return Response(b'{"status":"ready"}', media_type="application/json")
 
     return app

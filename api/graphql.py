@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from traceback import walk_tb
 from typing import Any
 
 import strawberry
@@ -13,15 +14,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
-from starlette.websockets import WebSocketDisconnect
-from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.encoding import dump_json
+from api.websockets import BoundedWebSocketAdapter, WebSocketLimits, bound_websockets
 from graph.context import Context
 
 ContextFactory = Callable[[HTTPConnection], Context]
@@ -71,35 +70,37 @@ REQUEST_ERROR_CODES = {
 STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
+# Strawberry decodes the body with `json.loads` and turns only JSONDecodeError into a 400; these
+# other failures of that decoder are about the body too, not the server.
+UNDECODABLE_BODY = "The request body is not UTF-8 JSON text that can be decoded"
+_DECODER_FRAMES = {"parse_json", "decode_json"}  # strawberry.http.base.BaseView
+
+
+def _undecodable_body(error: Exception) -> bool:
+    """Whether `error` was raised decoding the request body (invalid UTF-8, nesting past the
+    decoder's depth, an integer past Python's 4,300 digits), not later."""
+    return isinstance(error, UnicodeDecodeError | RecursionError | ValueError) and any(
+        frame.f_code.co_name in _DECODER_FRAMES for frame, _ in walk_tb(error.__traceback__)
+    )
+
+
 def request_error(error: HTTPException) -> Response:
     """A request Strawberry refused before running it, as a GraphQL error with a code."""
     code = REQUEST_ERROR_CODES.get(error.reason) or STATUS_CODES.get(
         error.status_code, "BAD_REQUEST"
     )
-    body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
+    # The reason may quote the client (an unknown operationName), lone surrogates included.
+    message = error.reason.encode("utf-8", "backslashreplace").decode()
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return Response(dump_json(body), error.status_code, media_type="application/json")
-
-
-class TextWebSocketAdapter(ASGIWebSocketAdapter):
-    """Sends every websocket message as a text frame, as graphql-transport-ws requires.
-
-    Strawberry's adapter sends whatever `encode_json` returns, and ours returns orjson's bytes
-    (for HTTP answers), which would go out as binary frames that clients refuse.
-    """
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        try:
-            await self.ws.send_text(self.view.encode_json_string(message))
-        except WebSocketDisconnect as error:
-            raise WebSocketDisconnected from error
 
 
 class OfflineGraphQLRouter(GraphQLRouter[Context, None]):
     """Serves GraphiQL with its JS/CSS from this app, so it renders without internet access;
     answers refused requests with coded errors, runs batches in order, and encodes with orjson
-    (websocket messages as text frames)."""
+    (websocket messages as text frames, within limits: api/websockets.py)."""
 
-    websocket_adapter_class = TextWebSocketAdapter
+    websocket_adapter_class = BoundedWebSocketAdapter
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         root_path = str(request.scope.get("root_path", "")).rstrip("/")
@@ -112,6 +113,10 @@ class OfflineGraphQLRouter(GraphQLRouter[Context, None]):
             return await super().run(request, context, root_value)
         except HTTPException as error:
             return request_error(error)
+        except (UnicodeDecodeError, RecursionError, ValueError) as error:
+            if not _undecodable_body(error):
+                raise
+            return request_error(HTTPException(400, UNDECODABLE_BODY))
 
     async def execute_operation(
         self,
@@ -141,7 +146,11 @@ class OfflineGraphQLRouter(GraphQLRouter[Context, None]):
 
 
 def graphql_router(
-    schema: strawberry.Schema, make_context: ContextFactory, *, graphiql: bool
+    schema: strawberry.Schema,
+    make_context: ContextFactory,
+    *,
+    graphiql: bool,
+    websockets: WebSocketLimits | None = None,
 ) -> GraphQLRouter[Context, None]:
     # HTTPConnection, not Request: FastAPI injects it for websocket (subscription) requests too.
     async def context_getter(connection: HTTPConnection) -> AsyncIterator[Context]:
@@ -151,10 +160,12 @@ def graphql_router(
         finally:
             await context.close()
 
-    return OfflineGraphQLRouter(
+    router = OfflineGraphQLRouter(
         schema,
         # FastAPI runs a generator dependency and closes it after the response; Strawberry's
         # annotation only lists plain and awaitable getters.
         context_getter=context_getter,  # type: ignore[arg-type]
         graphql_ide="graphiql" if graphiql else None,
     )
+    bound_websockets(router, websockets or WebSocketLimits())
+    return router

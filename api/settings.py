@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import limits
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.limits import Limits
-from models.database import DEFAULT_DATABASE_URL
+from models.database import DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_DATABASE_URL
 
 _SAFE = Limits()
+PRODUCTION_RATE_LIMIT = "600/minute"
+# The `limits` storages this service supports, as operators write them -> the asyncio variant.
+RATE_LIMIT_STORAGES = {
+    "memory://": "async+memory://",
+    "redis://": "async+redis://",
+    "rediss://": "async+rediss://",
+    "redis+unix://": "async+redis+unix://",
+}
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")  # an RFC 9110 token
 
 
 class Settings(BaseSettings):
@@ -27,10 +38,24 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=_SAFE.max_aliases, ge=0)
     graphql_max_tokens: int = Field(default=_SAFE.max_tokens, ge=1)
     graphql_max_root_fields: int = Field(default=_SAFE.max_root_fields, ge=1)
+    graphql_max_cost: int = Field(default=_SAFE.max_cost, ge=1)
     graphql_batching: bool = False
     graphql_max_batch_operations: int = Field(default=10, ge=1)
     max_body_bytes: int = Field(default=100 * 1024, ge=1)
     request_timeout_seconds: float = Field(default=_SAFE.timeout_seconds, gt=0)
+    # Websockets at /graphql (README "Hardening", "Websockets"); api/websockets.py enforces them.
+    ws_max_connections: int = Field(default=1_000, ge=1)
+    ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    ws_max_message_bytes: int = Field(default=100 * 1024, ge=1)
+    # A database that hangs fails requests with SERVICE_UNAVAILABLE within these bounds.
+    database_connect_timeout_seconds: float = Field(default=DEFAULT_CONNECT_TIMEOUT_SECONDS, gt=0)
+    database_command_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Per-client rate limit (README "Rate limits"): a `limits` string, `off`, or unset for the
+    # environment's default (off in development, PRODUCTION_RATE_LIMIT in production).
+    rate_limit: str | None = None
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_key_prefix: str = Field(default="mentor-gateway", min_length=1)
+    trusted_proxy_header: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -56,6 +81,45 @@ class Settings(BaseSettings):
                 return async_form + value.removeprefix(plain)
         return value
 
+    @field_validator("rate_limit")
+    @classmethod
+    def _one_limit(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        if value.lower() == "off":
+            return "off"
+        try:
+            parsed = limits.parse_many(value)
+        except ValueError:
+            parsed = []
+        if len(parsed) != 1 or parsed[0].amount < 1:
+            raise ValueError(f"{value!r} is not one rate limit (write e.g. 600/minute, or off)")
+        return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _async_storage(cls, value: str) -> str:
+        """Accept `memory://` and `redis://` URLs, and pick the asyncio storage for them."""
+        for plain, async_form in RATE_LIMIT_STORAGES.items():
+            if value.startswith((plain, async_form)):
+                return async_form + value.removeprefix(async_form).removeprefix(plain)
+        raise ValueError(f"{value!r}: use memory:// or redis://host:port/db")
+
+    @field_validator("trusted_proxy_header")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if value and not _HEADER_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a header name")
+        return value or None
+
+    @property
+    def rate_limit_policy(self) -> str | None:
+        """The limit in force (a `limits` string), or None when rate limiting is off."""
+        chosen = self.rate_limit or (PRODUCTION_RATE_LIMIT if self.is_production else "off")
+        return None if chosen == "off" else chosen
+
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -71,6 +135,7 @@ class Settings(BaseSettings):
             max_aliases=self.graphql_max_aliases,
             max_tokens=self.graphql_max_tokens,
             max_root_fields=self.graphql_max_root_fields,
+            max_cost=self.graphql_max_cost,
             timeout_seconds=self.request_timeout_seconds,
             batch_operations=self.graphql_max_batch_operations if self.graphql_batching else 0,
             introspection=not self.is_production,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +11,16 @@ from domain.changes import KEEP, Keep, given
 from domain.errors import BadInput, NotFound
 from domain.events import record_change
 from domain.milestones import MILESTONE_ACHIEVED, MilestoneStatus
+from domain.periods import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    check_calendar_date,
+    check_instant,
+    check_span,
+    local_midnight,
+)
 from domain.statuses import check_if_match
+from domain.validation import check_number
 from models.milestones import Milestone, milestone
 from models.types import new_version, utcnow
 
@@ -39,13 +48,11 @@ async def correct_milestone(
     check_if_match(resource=MILESTONE, key=milestone_id, current=row.version, if_match=if_match)
     was_achieved = row.status == MilestoneStatus.ACHIEVED
     if given(value):
-        if value < 0:
-            raise BadInput.field("achieved_value", "must not be negative")
-        row.value = value
+        row.value = check_number("achieved_value", value)
     if given(status):
         row.status = status
     if given(achieved_at):
-        row.achieved_at = achieved_at
+        row.achieved_at = achieved_at and check_instant("achieved_at", achieved_at)
     if row.status == MilestoneStatus.ACHIEVED and row.achieved_at is None:
         row.achieved_at = utcnow()
     if row.status == MilestoneStatus.IN_PROGRESS:
@@ -75,23 +82,22 @@ def achieved_window(
     tz: ZoneInfo,
     today: date,
 ) -> tuple[datetime, datetime]:
-    """[from, before) in UTC for a `year`, or inclusive `start_date`..`end_date`, read in `tz`;
-    neither: the current calendar year."""
+    """[from, before) in UTC for a `year`, or inclusive `start_date`..`end_date` (at most
+    MAX_PERIOD_YEARS), read in `tz`; neither: the current calendar year."""
     if (start_date is None) != (end_date is None):
         raise BadInput.field("start_date" if start_date is None else "end_date", "give both dates")
     if start_date is not None and end_date is not None:
         if year is not None:
             raise BadInput.field("year", "give a year or start_date and end_date, not both")
+        check_calendar_date("start_date", start_date)
+        check_calendar_date("end_date", end_date)
         if start_date > end_date:
             raise BadInput.field("start_date", "must not be after end_date")
+        check_span(start_date, end_date)
         first, last = start_date, end_date
     else:
         chosen = year if year is not None else today.year
-        if not 1 <= chosen <= 9998:
-            raise BadInput.field("year", "must be between 1 and 9998")
+        if not FIRST_YEAR <= chosen <= LAST_YEAR:
+            raise BadInput.field("year", f"must be between {FIRST_YEAR} and {LAST_YEAR}")
         first, last = date(chosen, 1, 1), date(chosen, 12, 31)
-    if last.year > 9998:
-        raise BadInput.field("end_date", "is too far in the future")
-    start = datetime.combine(first, time(), tzinfo=tz)
-    end = datetime.combine(date.fromordinal(last.toordinal() + 1), time(), tzinfo=tz)
-    return start, end
+    return local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz)

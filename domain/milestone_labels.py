@@ -32,8 +32,18 @@ def spoken_number(value: float) -> str:
     return f"{int(rounded):,}" if rounded == int(rounded) else f"{rounded:,.1f}"
 
 
+_WORKING_TOWARDS = {
+    MilestoneType.HOURS_LOGGED: "You are working towards {threshold} hours of mentoring",
+    MilestoneType.CONTACTS_HELPED: "You are working towards {threshold} unique contacts helped",
+    MilestoneType.ACTIVITY_COUNT: "You are working towards {threshold} completed activities",
+}
+
+
 def spoken_date(moment: datetime, tz: ZoneInfo) -> str:
-    local = moment.astimezone(tz)
+    try:
+        local = moment.astimezone(tz)
+    except OverflowError:  # a stored instant at the calendar's edge: said in UTC instead
+        local = moment
     return f"{local:%B} {local.day}, {local.year}"
 
 
@@ -42,15 +52,18 @@ def accessibility_label(
     kind: str,
     status: str,
     threshold: int,
-    value: float,
+    value: float | None,
     achieved_at: datetime | None,
     tz: ZoneInfo,
 ) -> str:
+    """`value` None: a stored figure that cannot be read; the sentence leaves the numbers out."""
     kind = MilestoneType(kind)
     if status == MilestoneStatus.ACHIEVED and achieved_at is not None:
         return _ACHIEVED[kind].format(
             threshold=spoken_number(threshold), date=spoken_date(achieved_at, tz)
         )
+    if value is None:
+        return _WORKING_TOWARDS[kind].format(threshold=spoken_number(threshold))
     return _IN_PROGRESS[kind].format(
         value=spoken_number(value),
         threshold=spoken_number(threshold),

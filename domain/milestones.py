@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import BadInput, NotFound
 from domain.events import record_change
-from domain.validation import check_id
+from domain.periods import FIRST_YEAR, LAST_YEAR, check_calendar_date, local_midnight
+from domain.validation import MAX_COUNT, MAX_FIGURE, check_id, check_number, number_problem
 from models.mentors import Mentor, all_mentor_ids
 from models.milestones import (
     MilestoneDefinition,
@@ -78,6 +79,20 @@ class Summary:
 def milestone_id(mentor_id: str, definition_key: str) -> str:
     """Stable for its (mentor, definition) pair, and readable: `milestone_100h:mentor_001`."""
     return f"{definition_key}:{mentor_id}"
+
+
+# The largest figure any row may hold: a summary's counts go up to MAX_COUNT, hours and an
+# admin's corrections up to MAX_FIGURE.
+MAX_STORED_FIGURE = max(MAX_FIGURE, MAX_COUNT)
+
+
+def readable_figure(value: object) -> float | None:
+    """A stored figure the domain can compute with, or None for one it would refuse as input
+    (NaN, Infinity, negative, past MAX_STORED_FIGURE), which older versions stored."""
+    if number_problem(value, high=MAX_STORED_FIGURE) is not None:
+        return None
+    assert isinstance(value, int | float)
+    return float(value)
 
 
 def progress_percentage(value: float, threshold: int) -> int:
@@ -186,7 +201,8 @@ def _achieve(
 ) -> None:
     was_achieved = old is not None and old.status == MilestoneStatus.ACHIEVED
     moments = [m for m in (reached_at, old.achieved_at if was_achieved and old else None) if m]
-    value = max(value, old.value) if was_achieved and old else value
+    if was_achieved and old:  # a stored figure that cannot be read is replaced by this one
+        value = max(value, readable_figure(old.value) or 0.0)
     row = _row(mentor_id, item, MilestoneStatus.ACHIEVED, value, min(moments, default=now))
     if _keep(plan, row, old, now) and not was_achieved:
         plan.achieved_now.append(row)
@@ -308,12 +324,19 @@ async def _detect_pass(session: AsyncSession, ids: list[str] | None) -> Detectio
 
 def summary_moment(summary: Summary, tz: ZoneInfo, now: datetime) -> datetime:
     """The end of the period's last day in `tz`, or now, whichever is earlier (docs/domain.md)."""
-    last_day = _period_end(summary)
-    end = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=tz) - timedelta(seconds=1)
+    end = local_midnight(_period_end(summary) + timedelta(days=1), tz) - timedelta(seconds=1)
     return min(end, now)
 
 
 def _period_end(summary: Summary) -> date:
+    if summary.year is not None and not FIRST_YEAR <= summary.year <= LAST_YEAR:
+        raise BadInput.field("period.year", f"must be between {FIRST_YEAR} and {LAST_YEAR}")
+    for field, day in (
+        ("period.start_date", summary.start_date),
+        ("period.end_date", summary.end_date),
+    ):
+        if day is not None:
+            check_calendar_date(field, day)
     if summary.start_date and summary.end_date and summary.start_date > summary.end_date:
         raise BadInput.field("period.start_date", "must not be after period.end_date")
     if summary.end_date is not None:
@@ -328,13 +351,9 @@ def _period_end(summary: Summary) -> date:
 async def detect_from_summary(session: AsyncSession, summary: Summary, *, tz: ZoneInfo) -> None:
     """Detect and persist milestones from a summary (read them back after the commit)."""
     check_id("mentor_id", summary.mentor_id)
-    for field, value in (
-        ("summary.total_hours", summary.total_hours),
-        ("summary.unique_contacts_helped", summary.unique_contacts_helped),
-        ("summary.activity_count", summary.activity_count),
-    ):
-        if value < 0:
-            raise BadInput.field(field, "must not be negative")
+    check_number("summary.total_hours", summary.total_hours)
+    check_number("summary.unique_contacts_helped", summary.unique_contacts_helped, high=MAX_COUNT)
+    check_number("summary.activity_count", summary.activity_count, high=MAX_COUNT)
     if await session.get(Mentor, summary.mentor_id) is None:
         raise NotFound("Mentor", summary.mentor_id)
     now = utcnow()

@@ -13,6 +13,20 @@ from domain.errors import BadInput
 EARLIEST_DATE = date(1970, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
 SERIES_MONTHS = 12
+# The longest explicit period any read accepts (stats, monthly series, breakdowns, new
+# milestones): its cost grows with the span (a row per month, a window per day), so a client
+# cannot ask for a thousand years. Ten calendar years hold at most 3,653 days.
+MAX_PERIOD_YEARS = 10
+MAX_PERIOD_DAYS = MAX_PERIOD_YEARS * 365 + 3
+SPAN_PROBLEM = (
+    f"must be at most {MAX_PERIOD_YEARS} years ({MAX_PERIOD_DAYS:,} days) after start_date"
+)
+# Years a milestone period may name (docs/contracts/milestones.md: 1-9998): the day after the
+# last one, and its midnight in any zone, is still a date the standard library can hold.
+FIRST_YEAR = 1
+LAST_YEAR = 9998
+FIRST_DAY = date(FIRST_YEAR, 1, 1)
+LAST_DAY = date(LAST_YEAR, 12, 31)
 _LAST_DAYS = {"last_7_days": 7, "last_30_days": 30, "last_90_days": 90, "last_365_days": 365}
 
 
@@ -41,8 +55,34 @@ class Period:
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant at which `day` begins in `zone` (DST included)."""
-    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    """The UTC instant at which `day` begins in `zone` (DST included); the first instant the
+    standard library holds when that falls before year 1 in UTC (0001-01-01 east of UTC)."""
+    try:
+        return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def check_span(start: date, end: date, *, field: str = "end_date") -> None:
+    """A period of at most MAX_PERIOD_YEARS, both days included."""
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise BadInput.field(field, SPAN_PROBLEM)
+
+
+def check_instant(field: str, moment: datetime) -> datetime:
+    """An instant stored to be read as a local date (a milestone's `achieved_at`): its UTC day
+    is clear of the calendar's first, so that the instant exists in every zone."""
+    if not FIRST_DAY < moment.astimezone(UTC).date() <= LAST_DAY:
+        first = FIRST_DAY + timedelta(days=1)
+        raise BadInput.field(field, f"must fall between {first} and {LAST_DAY} (UTC)")
+    return moment
+
+
+def check_calendar_date(field: str, value: date) -> date:
+    """A date in the years a milestone period may name (FIRST_YEAR-LAST_YEAR)."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise BadInput.field(field, f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return value
 
 
 def month_index(day: date) -> int:
@@ -80,6 +120,7 @@ def explicit(start: date | None, end: date | None) -> Period:
     _check_date("end_date", end)
     if start > end:
         raise BadInput.field("start_date", "must not be after end_date")
+    check_span(start, end)
     return Period(PeriodName.CUSTOM, start, end)
 
 

@@ -25,7 +25,7 @@ from domain.status_rules import (
     opens_pause,
     target_of,
 )
-from domain.validation import check_id, check_text
+from domain.validation import check_id, check_json_object, check_text
 from models.mentors import Mentor
 from models.statuses import MentorStatus, PauseRecord, active_pause_record, pause_record, status_of
 from models.types import new_version, utcnow
@@ -172,9 +172,11 @@ def _target_status(current: StatusValue, changes: StatusChanges) -> StatusValue:
     return current
 
 
-def _check_status_texts(changes: StatusChanges) -> None:
+def _check_status_input(changes: StatusChanges) -> None:
     if given(changes.pause_reason):
         check_text("pause_reason", changes.pause_reason)
+    if given(changes.metadata):
+        check_json_object("metadata", changes.metadata)
 
 
 def _pause_fields_given(changes: StatusChanges) -> bool:
@@ -190,7 +192,7 @@ async def create_status(
 ) -> MentorStatus:
     """Start tracking a mentor's status (creating the mentor if it is new)."""
     check_id("mentor_id", mentor_id)
-    _check_status_texts(changes)
+    _check_status_input(changes)
     if await session.get(MentorStatus, mentor_id) is not None:
         raise Conflict(f"{STATUS} '{mentor_id}' already exists; update it with PUT")
     await ensure_mentor(session, mentor_id, name=None)
@@ -208,7 +210,7 @@ async def update_status(
     session: AsyncSession, *, mentor_id: str, changes: StatusChanges, if_match: str | None
 ) -> MentorStatus:
     """Apply a PUT: a transition if the status changes, then the pause fields and metadata."""
-    _check_status_texts(changes)
+    _check_status_input(changes)
     row = await load_status(session, mentor_id)
     check_if_match(resource=STATUS, key=mentor_id, current=row.version, if_match=if_match)
     if given(changes.metadata):

@@ -4,8 +4,10 @@ PostgreSQL LISTEN/NOTIFY so that every subscriber hears every change."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections import deque
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,7 @@ from domain.events import Announcement
 from models.notify import MAX_PAYLOAD_BYTES, Listener, notify
 
 QUEUE_SIZE = 256  # a subscriber this far behind loses its oldest announcements, not the newest
+DELIVERY_BATCH = 50  # subscribers woken per turn of the event loop (bench/fanout.py)
 
 
 @dataclass(eq=False)
@@ -31,16 +34,29 @@ class _Subscriber:
 
 
 class Broker:
-    """In-process delivery: enough for SQLite, where one process owns the database."""
+    """In-process delivery: enough for SQLite, where one process owns the database.
+
+    One change may go to thousands of subscribers, each of whose tasks then resolves and sends
+    a frame. Offered all at once, every one of those tasks is ready in the same turn of the
+    event loop, which answers nothing else (not even /healthz) until all have run. So a
+    delivery task offers each announcement DELIVERY_BATCH subscribers at a time and yields to
+    the loop between batches; the committing request does not wait for the fan-out either.
+    """
 
     def __init__(self) -> None:
-        self._subscribers: set[_Subscriber] = set()
+        # By (topic, key): a change reaches its key's subscribers and the topic's key-less ones.
+        self._subscribers: dict[tuple[str, str | None], set[_Subscriber]] = {}
+        self._backlog: deque[Announcement] = deque()
+        self._delivery: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
-        return None
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
 
     async def before_commit(
         self, session: AsyncSession, announcements: Sequence[Announcement]
@@ -52,22 +68,35 @@ class Broker:
             self.deliver(announcement)
 
     def deliver(self, announcement: Announcement) -> None:
-        for subscriber in list(self._subscribers):
-            if subscriber.topic == announcement.topic and subscriber.key in (
-                None,
-                announcement.key,
-            ):
-                subscriber.offer(announcement)
+        """Queue `announcement` for every subscriber of its topic and key (in order)."""
+        self._backlog.append(announcement)
+        if self._delivery is None or self._delivery.done():
+            self._delivery = asyncio.create_task(self._deliver_backlog(), name="broker-delivery")
 
-    async def subscribe(self, topic: str, key: str | None) -> AsyncIterator[Announcement]:
+    async def _deliver_backlog(self) -> None:
+        while self._backlog:
+            announcement = self._backlog.popleft()
+            recipients = [
+                *self._subscribers.get((announcement.topic, None), ()),
+                *self._subscribers.get((announcement.topic, announcement.key), ()),
+            ]
+            for start in range(0, len(recipients), DELIVERY_BATCH):
+                for subscriber in recipients[start : start + DELIVERY_BATCH]:
+                    subscriber.offer(announcement)
+                await asyncio.sleep(0)  # the offered subscribers run; so does everything else
+
+    async def subscribe(self, topic: str, key: str | None) -> AsyncGenerator[Announcement, None]:
         """Announcements of `topic` (for `key`, or all keys) from now on, until the caller stops."""
         subscriber = _Subscriber(topic, key)
-        self._subscribers.add(subscriber)
+        subscribers = self._subscribers.setdefault((topic, key), set())
+        subscribers.add(subscriber)
         try:
             while True:
                 yield await subscriber.queue.get()
         finally:
-            self._subscribers.discard(subscriber)
+            subscribers.discard(subscriber)
+            if not subscribers:
+                self._subscribers.pop((topic, key), None)
 
 
 class PostgresBroker(Broker):
@@ -83,6 +112,7 @@ class PostgresBroker(Broker):
 
     async def stop(self) -> None:
         await self._listener.stop()
+        await super().stop()
 
     async def before_commit(
         self, session: AsyncSession, announcements: Sequence[Announcement]

@@ -16,7 +16,7 @@ from strawberry.fastapi import BaseContext
 from domain.events import discard_pending, take_announcements
 from graph.broker import Broker
 from graph.loaders import Loaders
-from models.database import Database, begin_write
+from models.database import Database, begin_write, is_unavailable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +28,8 @@ class GraphConfig:
 
 
 class Context(BaseContext):
-    """Made anew for every request (GraphQL or REST): loaders must never cache across users."""
+    """Made anew for every request (GraphQL or REST) and every websocket operation
+    (`for_operation`): loaders must never cache across users, nor across requests."""
 
     def __init__(self, *, database: Database, config: GraphConfig, broker: Broker) -> None:
         super().__init__()
@@ -40,20 +41,42 @@ class Context(BaseContext):
         # sibling resolvers and loader batches take turns through this lock.
         self._lock = asyncio.Lock()
         self._closed = False
+        self._used = False  # whether a statement ran since the loaders were made (`renew`)
         self.loaders = Loaders(self.read)
+
+    def for_operation(self) -> Context:
+        """A context of its own for one operation of a long-lived connection (a websocket): the
+        same deployment and client, its own session and loaders."""
+        context = Context(database=self.database, config=self.config, broker=self.broker)
+        context.request = self.request
+        context.connection_params = self.connection_params
+        return context
 
     def _open_session(self) -> AsyncSession:
         if self._closed:
             raise RuntimeError("the request is over; its session is closed")
+        self._used = True
         if self._session is None:
             self._session = self.database.sessions()
         return self._session
+
+    async def _discard_session(self) -> None:
+        """Drop a session whose connection an outage killed, without talking to the database:
+        the next statement opens a fresh one (a subscription's context outlives an outage)."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.invalidate()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """The request's session, for reads, while no other resolver uses it."""
         async with self._lock:
-            yield self._open_session()
+            try:
+                yield self._open_session()
+            except Exception as error:
+                if is_unavailable(error):
+                    await self._discard_session()
+                raise
 
     async def read(self, statement: Executable) -> Result[*tuple[Any, ...]]:
         """Run one read statement; the result is fully buffered, so the lock is not held after."""
@@ -77,12 +100,23 @@ class Context(BaseContext):
                 announcements = take_announcements(session)
                 await self.broker.before_commit(session, announcements)
                 await session.commit()
-            except BaseException:
-                await session.rollback()
+            except BaseException as error:
+                await self._roll_back(session, error)
                 discard_pending(session)
                 raise
         self.loaders = Loaders(self.read)
         await self.broker.after_commit(announcements)
+
+    async def _roll_back(self, session: AsyncSession, error: BaseException) -> None:
+        if isinstance(error, Exception) and is_unavailable(error):
+            await self._discard_session()  # nothing to roll back on a dead connection
+            return
+        try:
+            await session.rollback()
+        except Exception as failed:
+            if not is_unavailable(failed):
+                raise
+            await self._discard_session()
 
     async def close(self) -> None:
         """Close the session once no statement is running on it.
@@ -94,6 +128,27 @@ class Context(BaseContext):
         """
         async with self._lock:
             self._closed = True
-            if self._session is not None:
+            await self._close_session()
+
+    async def renew(self) -> None:
+        """Close the session and start fresh loaders, keeping the context usable: between two
+        events of a subscription, so no event reads another's cache and no connection is held
+        while it waits (api/websockets.py)."""
+        if not self._used:
+            # Loaders fill only by reading: nothing is cached, and making new ones would cost
+            # ~60 µs for each subscriber of a change that selects no loader-backed field.
+            return
+        async with self._lock:
+            await self._close_session()
+            self._used = False
+            self.loaders = Loaders(self.read)
+
+    async def _close_session(self) -> None:
+        if self._session is not None:
+            try:
                 await self._session.close()
-                self._session = None
+            except Exception as error:  # its rollback met a connection the outage closed
+                if not is_unavailable(error):
+                    raise
+                await self._discard_session()
+            self._session = None

@@ -1,7 +1,9 @@
 """Every GraphQL error leaves with an `extensions.code`; unexpected ones leave with nothing else.
 
-Domain errors keep their message (written for clients); anything else is logged with a request
-id and replaced by a generic message, so no stack trace or SQL ever reaches a client.
+Domain errors keep their message (written for clients); a database outage, wherever it
+surfaced, is `SERVICE_UNAVAILABLE` (logged once per outage, not per error); anything else is
+logged with a request id and replaced by a generic message, so no stack trace or SQL ever
+reaches a client.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 
 from domain.errors import BadInput, DomainError
 from graph.limits import TOO_MANY_TOKENS
+from models.database import database_unavailable
 
 logger = logging.getLogger("mentor_gateway.errors")
 
@@ -39,8 +42,28 @@ def _code_of(error: GraphQLError) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
+def _outage_as_unavailable(error: GraphQLError) -> GraphQLError:
+    """`error`, or SERVICE_UNAVAILABLE in its place if it says the database cannot answer."""
+    original = error.original_error
+    if original is None or (error.extensions or {}).get("code"):
+        return error
+    unavailable = database_unavailable(original)
+    if unavailable is None:
+        return error
+    return GraphQLError(
+        unavailable.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=unavailable,
+        extensions={**(error.extensions or {}), "code": unavailable.code},
+    )
+
+
 def with_code(error: GraphQLError) -> GraphQLError:
     """The error a client may see: coded, and masked if it was not meant for clients."""
+    error = _outage_as_unavailable(error)
     extensions = dict(error.extensions or {})
     code = extensions.get("code") or _code_of(error)
     message = error.message

@@ -24,10 +24,12 @@ from graphql import (
     validate,
 )
 
-from graph.arguments import nul_in_variables
+from graph.arguments import text_in_variables
 from graph.context import Context
+from graph.cost import check_cost
 from graph.errors import with_code
-from graph.limits import timeout_error
+from graph.limits import Limits, timeout_error
+from graph.schema import GatewaySchema
 
 
 class InvalidDocument(ValueError):
@@ -46,10 +48,18 @@ class PreparedOperation:
     """One GraphQL document, validated against one schema, ready to run many times."""
 
     def __init__(
-        self, schema: strawberry.Schema, document: str, *, timeout: float | None = None
+        self,
+        schema: strawberry.Schema,
+        document: str,
+        *,
+        timeout: float | None = None,
+        max_cost: int | None = None,
     ) -> None:
         self._schema = schema._schema
         self.timeout = timeout
+        # The schema's own budget unless told otherwise: REST and /graphql share one limit.
+        limits = schema.limits if isinstance(schema, GatewaySchema) else Limits()
+        self.max_cost = limits.max_cost if max_cost is None else max_cost
         self.source = document
         self.document: DocumentNode = parse(document)
         errors = validate(self._schema, self.document)
@@ -63,8 +73,12 @@ class PreparedOperation:
 
     async def run(self, context: Context, variables: dict[str, Any]) -> Outcome:
         """Execute with these variables; past the timeout, cancel (rolling back) and say so."""
-        refused = nul_in_variables(self._schema, self.operation, variables)
-        if refused is not None:  # as /graphql does (graph.arguments), before any resolver
+        # As /graphql does (graph.arguments, graph.cost), before any resolver.
+        refused = (
+            text_in_variables(self._schema, self.operation, variables)
+            or check_cost(self._schema, self.document, None, variables, self.max_cost).error
+        )
+        if refused is not None:
             return Outcome(data=None, errors=[with_code(refused)])
         try:
             async with asyncio.timeout(self.timeout):

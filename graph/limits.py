@@ -2,8 +2,8 @@
 
 Depth, aliases and tokens use Strawberry's own limiters; root fields are checked here, page sizes
 in `graph.arguments`. Every rejection carries its own `extensions.code`, and none of them lets a
-resolver run: tokens stop the parser, the rules below stop validation, and arguments are checked
-just before execution starts.
+resolver run: tokens stop the parser, the rules below stop validation, and arguments and cost
+are checked once the document validated (graph.validated), on every transport.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
-from graph.arguments import ArgumentChecks
-
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
@@ -47,6 +45,10 @@ class Limits:
     max_aliases: int = 15
     max_tokens: int = 2_000
     max_root_fields: int = 10
+    # graph.cost: admits the full introspection query, every REST document, a 50-mentor screen
+    # and 100 mentors' stats lists at their default pages; one more nested page of 100 is over
+    # it, and the costliest admitted operations end well inside the timeout (README "Query cost").
+    max_cost: int = 6_000
     timeout_seconds: float = 10.0
     batch_operations: int = 0  # 0: a JSON array of operations is refused
     introspection: bool = True
@@ -150,7 +152,6 @@ def limit_extensions(limits: Limits) -> list[type[SchemaExtension] | Any]:
     extensions: list[type[SchemaExtension] | Any] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
-        ArgumentChecks,
     ]
     if not limits.suggestions:
         extensions.append(HideSuggestions)

@@ -11,9 +11,12 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from graph.arguments import ArgumentChecks
+from graph.cost import QueryCost
 from graph.diagnostics import SqlStatementCount
 from graph.errors import ErrorCodes, code_errors
 from graph.limits import Limits, limit_extensions, timeout_error
@@ -28,7 +31,7 @@ from graph.queries.stats import StatsQueries
 from graph.queries.statuses import StatusQueries
 from graph.queries.sync import SyncQueries
 from graph.scalars import DATETIME, FIGURE, Figure
-from graph.subscriptions import Subscription
+from graph.subscriptions import Subscription, with_deadlines
 
 
 @strawberry.type
@@ -85,6 +88,29 @@ class GatewaySchema(strawberry.Schema):
         code_errors(result)
         return result
 
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """Stream the operation (websockets; `subscribe` too), each result under the deadline:
+        a query's answer, each subscription event (graph.subscriptions.with_deadlines)."""
+        results = await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
+        return with_deadlines(results, self.limits.timeout_seconds)
+
 
 def build_schema(*, expose_sql_count: bool = False, limits: Limits | None = None) -> GatewaySchema:
     """The schema with its extensions; `limits` default to the safe ones."""
@@ -95,6 +121,10 @@ def build_schema(*, expose_sql_count: bool = False, limits: Limits | None = None
         # Parsing and validating a small query costs more than running it (docs/performance.md).
         ParserCache,
         ValidationCache,
+        # After ValidationCache, which overwrites the validation errors: these refuse operations
+        # that validated (graph.validated), which `execute`, `stream` and `subscribe` all honour.
+        ArgumentChecks,
+        lambda: QueryCost(max_cost=limits.max_cost, expose=expose_sql_count),
     ]
     if expose_sql_count:
         extensions.append(SqlStatementCount)

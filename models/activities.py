@@ -9,7 +9,7 @@ from sqlalchemy import Index, Select, Table, func, select
 from sqlmodel import Field, SQLModel, col
 
 from models.mentors import ActivityType
-from models.types import UTCDateTime
+from models.types import StoredEnum, UTCDateTime
 
 
 class Activity(SQLModel, table=True):
@@ -26,7 +26,10 @@ class Activity(SQLModel, table=True):
     contact_id: str = Field(max_length=64)
     started_at: datetime = Field(sa_type=UTCDateTime)
     duration_minutes: int
-    status: str = Field(max_length=16)  # completed | cancelled
+    # An unknown status reads as cancelled, as the figures (which count `completed`) treat it.
+    status: str = Field(
+        sa_type=StoredEnum("domain.activities:ActivityStatus", fallback="cancelled", length=16)
+    )
 
 
 class ActivityRunningTotal(SQLModel, table=True):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator
+import logging
+import socket
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,12 +24,20 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from models.sqlite_functions import register_functions
+from models.unreadable import decode_text
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mentor_gateway.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A connection execution option: the transaction about to begin will write, so SQLite takes the
 # write lock at BEGIN rather than failing later when a read lock cannot be upgraded.
 WRITE_INTENT = "mentor_gateway_write"
+# A hanging server (or route) must fail a request within a bounded time, not hold it until the
+# request deadline: connecting, and (for the app, see Database.command_timeout) each statement.
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+RETRY_AFTER_SECONDS = 5  # what a 503 for an outage tells clients (and proxies) to wait
+
+logger = logging.getLogger("mentor_gateway.database")
 
 
 @dataclass
@@ -55,6 +69,110 @@ def _count_statement(*_: Any) -> None:
         counter.count += 1
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot answer now (unreachable, down, timing out, locked): retry later."""
+
+    code = SERVICE_UNAVAILABLE
+    message = "The database is unavailable; retry later."
+
+    def __init__(self) -> None:
+        super().__init__(self.message)
+
+
+# PostgreSQL SQLSTATEs that say "cannot serve now", not "this statement is wrong": class 08
+# (connection exceptions), admin or crash shutdown, still starting up, too many connections.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# SQLite result codes for a file that cannot be opened or read, or a lock that outlasted the
+# busy timeout (sqlite3's `sqlite_errorname`; extended codes share these prefixes).
+_UNAVAILABLE_SQLITE = ("SQLITE_CANTOPEN", "SQLITE_BUSY", "SQLITE_IOERR")
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`, what SQLAlchemy wrapped (`orig`) and what it was raised from (`__cause__`)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending.append(current.__cause__)
+        if isinstance(current, sa_exc.DBAPIError):
+            pending.append(current.orig)
+
+
+def _means_unavailable(error: BaseException) -> bool:
+    if isinstance(error, DatabaseUnavailable | sa_exc.TimeoutError):
+        return True  # ours, or no pooled connection came free in time
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True  # SQLAlchemy recognised a dropped connection
+    # Refused, reset, unreachable, unresolvable, timed out (a plain OSError is asyncio's
+    # "Multiple exceptions" from trying every address); file errors are OSErrors too, so
+    # their subclasses are left out: they are bugs, not outages.
+    if (
+        isinstance(error, ConnectionError | TimeoutError | socket.gaierror)
+        or type(error) is OSError
+    ):
+        return True
+    if isinstance(error, asyncpg.InterfaceError) and "connection is closed" in str(error):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and (
+        sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+    ):
+        return True
+    if isinstance(error, sqlite3.Error):
+        return str(getattr(error, "sqlite_errorname", "")).startswith(_UNAVAILABLE_SQLITE)
+    return False
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot answer now, rather than a bug or bad input."""
+    return any(_means_unavailable(cause) for cause in _causes(error))
+
+
+class _Outage:
+    """One warning when the database stops answering and one line when it answers again, for
+    the whole process: requests during an outage add nothing to the log."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def began(self, error: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            root = list(_causes(error))[-1]  # the driver's or the socket's own error
+            reason = f"{type(root).__name__}: {root}" if str(root) else type(root).__name__
+            logger.warning(
+                "database unavailable (%s); answering %s until it answers again",
+                reason,
+                SERVICE_UNAVAILABLE,
+            )
+
+    def ended(self) -> None:
+        if self.since is not None:
+            lasted = time.monotonic() - self.since
+            self.since = None
+            logger.info("database answers again, after %.1f s unavailable", lasted)
+
+
+_outage = _Outage()
+
+
+def database_unavailable(error: BaseException) -> DatabaseUnavailable | None:
+    """What clients get for `error` if it means the database cannot answer now (the first such
+    error of an outage is logged), else None: the one place an outage is recognised."""
+    if not is_unavailable(error):
+        return None
+    _outage.began(error)
+    return error if isinstance(error, DatabaseUnavailable) else DatabaseUnavailable()
+
+
+def _statement_answered(*_: Any) -> None:
+    _outage.ended()  # a statement came back: whatever outage there was is over
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -72,6 +190,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
         register_functions(dbapi_connection)
+        # Text that is not UTF-8 would fail the whole statement (models.unreadable).
+        dbapi_connection.driver_connection.text_factory = decode_text
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -81,20 +201,29 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 @dataclass
 class Database:
-    """The engine and session factory for one database URL."""
+    """The engine and session factory for one database URL.
+
+    `connect_timeout` bounds opening a PostgreSQL connection; `command_timeout` (None: no bound)
+    each statement. Pre-ping tests a pooled connection before lending it, so connections an
+    outage killed are replaced by fresh ones once the database is back, without a restart.
+    """
 
     url: str
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    command_timeout: float | None = None
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
 
     def __post_init__(self) -> None:
         options: dict[str, Any] = {}
         if not is_sqlite(self.url):
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            timeouts = {"timeout": self.connect_timeout, "command_timeout": self.command_timeout}
+            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=timeouts)
         self.engine = create_async_engine(self.url, **options)
         if is_sqlite(self.url):
             _configure_sqlite(self.engine)
         event.listen(self.engine.sync_engine, "before_cursor_execute", _count_statement)
+        event.listen(self.engine.sync_engine, "after_cursor_execute", _statement_answered)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     @property

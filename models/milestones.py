@@ -23,7 +23,6 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -31,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
 
 from models.activities import Activity
-from models.types import UTCDateTime, new_version, utcnow
+from models.types import StoredEnum, UTCDateTime, new_version, utcnow
 
 
 class MilestoneDefinition(SQLModel, table=True):
@@ -55,7 +54,10 @@ class Milestone(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=160)
     mentor_id: str = Field(foreign_key="mentor.id", ondelete="CASCADE")
     definition_key: str = Field(foreign_key="milestone_definition.key")
-    status: str = Field(max_length=16)  # achieved | in_progress
+    # An unknown status reads as in_progress: nothing is shown as achieved that may not be.
+    status: str = Field(
+        sa_type=StoredEnum("domain.milestones:MilestoneStatus", fallback="in_progress", length=16)
+    )
     value: float
     achieved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -80,7 +82,7 @@ class MilestoneFilter:
 
 
 def _milestone_conditions(where: MilestoneFilter) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = [true()]
+    conditions: list[ColumnElement[bool]] = [_KNOWN_TYPE]
     if where.mentor_id is not None:
         conditions.append(col(Milestone.mentor_id) == where.mentor_id)
     if where.type is not None:
@@ -101,11 +103,11 @@ def _with_definitions() -> Select[Milestone, MilestoneDefinition]:
 
 
 # Catalogue order (docs/domain.md's table): hours, contacts, activities, each up its thresholds.
-_TYPE_ORDER = case(
-    {"hours_logged": 0, "contacts_helped": 1, "activity_count": 2},
-    value=col(MilestoneDefinition.type),
-    else_=3,
-)
+_TYPE_RANK = {"hours_logged": 0, "contacts_helped": 1, "activity_count": 2}
+_TYPE_ORDER = case(_TYPE_RANK, value=col(MilestoneDefinition.type), else_=3)
+# A catalogue entry of a type this version cannot count (an older or newer version's) is left
+# out of every read and of detection, rather than failing them (README "Hardening").
+_KNOWN_TYPE = col(MilestoneDefinition.type).in_(list(_TYPE_RANK))
 _CATALOGUE_ORDER = (col(Milestone.mentor_id), _TYPE_ORDER, col(MilestoneDefinition.threshold))
 
 
@@ -115,7 +117,7 @@ def milestone(milestone_id: str, *, for_update: bool = False) -> Select[Mileston
 
 
 def milestones_by_ids(ids: Sequence[str]) -> Select[Milestone, MilestoneDefinition]:
-    return _with_definitions().where(col(Milestone.id).in_(ids))
+    return _with_definitions().where(col(Milestone.id).in_(ids), _KNOWN_TYPE)
 
 
 def milestone_page(
@@ -150,7 +152,11 @@ def milestones_of_mentors(
 
 
 def definitions() -> Select[MilestoneDefinition]:
-    return select(MilestoneDefinition).order_by(_TYPE_ORDER, col(MilestoneDefinition.threshold))
+    return (
+        select(MilestoneDefinition)
+        .where(_KNOWN_TYPE)
+        .order_by(_TYPE_ORDER, col(MilestoneDefinition.threshold))
+    )
 
 
 def definition(key: str) -> Select[MilestoneDefinition]:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ColumnElement, Index, Select, and_, func, select, text, true
+from sqlalchemy import Column, ColumnElement, Index, Select, and_, func, select, text, true
 from sqlmodel import Field, SQLModel, col
 
 from models.paging import count_per_parent, page_per_parent
-from models.types import UTCDateTime, new_version, utcnow
+from models.types import StoredEnum, StoredJSON, UTCDateTime, new_version, utcnow
+
+STATUS_VALUES = "domain.status_rules:StatusValue"
 
 
 class MentorStatus(SQLModel, table=True):
@@ -19,13 +21,15 @@ class MentorStatus(SQLModel, table=True):
     __table_args__ = (Index("ix_mentor_status_status", "status", "mentor_id"),)
 
     mentor_id: str = Field(primary_key=True, foreign_key="mentor.id", ondelete="CASCADE")
-    status: str = Field(max_length=16)
+    # A status this version does not know reads as inactive: never assignable, and the
+    # reactivate event (or a PUT) leads back to active.
+    status: str = Field(sa_type=StoredEnum(STATUS_VALUES, fallback="inactive", length=16))
     pause_start_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expected_return_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
     pause_reason: str | None = Field(default=None, max_length=500)
     # `metadata` is reserved on declarative classes, so the attribute has another name.
     extra: dict[str, Any] = Field(
-        default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
+        default_factory=dict, sa_column=Column("metadata", StoredJSON, nullable=False)
     )
     last_updated: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: str = Field(default_factory=new_version, max_length=32)

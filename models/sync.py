@@ -26,7 +26,8 @@ from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Field, SQLModel, col
 
 from models.paging import count_per_parent, page_per_parent
-from models.types import UTCDateTime, new_version, utcnow
+from models.statuses import STATUS_VALUES
+from models.types import StoredEnum, UTCDateTime, new_version, utcnow
 
 
 class SyncEvent(SQLModel, table=True):
@@ -38,13 +39,19 @@ class SyncEvent(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     mentor_id: str = Field(foreign_key="mentor.id", ondelete="CASCADE")
-    event_type: str = Field(max_length=32)
+    # Unknown values (README "Hardening"): an event reads as the deactivate event, a status as
+    # inactive (as in models.statuses), a rejection reason as null.
+    event_type: str = Field(
+        sa_type=StoredEnum("domain.status_rules:StatusEvent", fallback="DeactivateMentorEvent")
+    )
     reason: str | None = Field(default=None, max_length=500)
     client_timestamp: datetime = Field(sa_type=UTCDateTime)
     server_timestamp: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     accepted: bool
-    resulting_status: str = Field(max_length=16)
-    rejection_reason: str | None = Field(default=None, max_length=32)
+    resulting_status: str = Field(sa_type=StoredEnum(STATUS_VALUES, fallback="inactive", length=16))
+    rejection_reason: str | None = Field(
+        default=None, sa_type=StoredEnum("domain.sync:RejectionReason", fallback=None)
+    )
     acknowledged: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, DateTime, String, type_coerce
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
+
+from models.unreadable import report_unreadable
 
 
 def whole_seconds(moment: datetime) -> datetime:
@@ -51,3 +61,103 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+class StoredEnum(TypeDecorator[str]):
+    """A closed set stored as text: reads as a member of `enum`, and a value this version does
+    not know (an older version's, or a manual edit) as `fallback`, logged once per value, so
+    that one such row never fails a list. `fallback=None` suits nullable columns.
+
+    `enum` is named "module:Class" and imported on first read: the domain modules that own
+    the vocabularies import these tables."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: str, *, fallback: str | None, length: int = 32) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.fallback = fallback
+
+    def _members(self) -> type[StrEnum]:
+        module, name = self.enum.split(":")
+        found: type[StrEnum] = getattr(importlib.import_module(module), name)
+        return found
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        members = self._members()
+        fallback = None if self.fallback is None else members(self.fallback)
+        known = {member.value: member for member in members}
+
+        def decode(value: Any) -> StrEnum | None:
+            if value is None:
+                return None
+            member = known.get(value)
+            if member is None:
+                report_unreadable(
+                    f"{members.__name__} value",
+                    str(value),
+                    "unknown to this version",
+                    read_as="null" if fallback is None else repr(fallback.value),
+                )
+                return fallback
+            return member
+
+        return decode
+
+
+class _JSONText(FunctionElement[str]):
+    """A json column as its stored text, on PostgreSQL: asyncpg would decode it before any
+    column type could catch what Python's decoder refuses (see StoredJSON)."""
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(_JSONText)
+def _json_column(element: _JSONText, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_JSONText, "postgresql")
+def _json_column_as_text(element: _JSONText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+def _decoded_or_none(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, a 4,300-digit integer, nested too deep
+        return None
+
+
+class StoredJSON(TypeDecorator[Any]):
+    """JSON that reads as None when its stored text does not decode, instead of failing the
+    whole statement (and so every list holding the row). This version never writes such text
+    (domain.validation), but a SQLite column holds any text an older version or a person put
+    there, and PostgreSQL's `json` type accepts nesting and integers Python's decoder refuses
+    (read as text, decoded here). Readers report the None."""
+
+    impl = JSON
+    cache_ok = True
+
+    def column_expression(self, colexpr: ColumnElement[Any]) -> ColumnElement[Any]:
+        return type_coerce(_JSONText(colexpr), self)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if dialect.name == "postgresql":
+            return lambda value: None if value is None else _decoded_or_none(value)
+        decode = super().result_processor(dialect, coltype)
+        if decode is None:
+            return None
+
+        def tolerant(value: Any) -> Any:
+            try:
+                return decode(value)
+            except (ValueError, RecursionError):  # not JSON; nested past the decoder's depth
+                return None
+
+        return tolerant

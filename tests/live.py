@@ -28,9 +28,11 @@ def running_server(
     app: str = "api.app:create_app",
     workers: int = 1,
     env: Mapping[str, str] | None = None,
+    stop_timeout: float = 10.0,
 ) -> Iterator[str]:
     """Start `uvicorn <app> --factory` (`workers` processes) on a free port; yields its base URL
-    once `/healthz` answers. `env` adds to the environment the server inherits."""
+    once `/healthz` answers (waiting up to `timeout` seconds). `env` adds to the environment the
+    server inherits; `stop_timeout` is how long it may take to stop."""
     port = free_port()
     environment = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
     command = [
@@ -63,4 +65,4 @@ def running_server(
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=stop_timeout)

@@ -10,7 +10,7 @@ import pytest
 
 from api.rest.table import ROUTES
 from api.settings import Settings
-from graph.arguments import NUL_PROBLEM
+from domain.validation import NUL_PROBLEM
 from graph.broker import broker_for
 from graph.context import Context, GraphConfig
 from graph.executor import PreparedOperation

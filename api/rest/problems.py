@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from models.database import RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE, database_unavailable
+
 logger = logging.getLogger("mentor_gateway.rest")
 
 PROBLEM_JSON = "application/problem+json"
@@ -25,6 +27,7 @@ TITLES = {
     409: "Conflict",
     412: "Precondition failed",
     413: "Request body too large",
+    429: "Too many requests",
     422: "Unprocessable content",
     500: "Internal server error",
     503: "Service unavailable",
@@ -47,7 +50,9 @@ class Problem(BaseModel):
         default=None, description="For 422: each invalid field and what is wrong with it."
     )
     code: str | None = Field(
-        default=None, description="A machine-readable code, for limits (`PAYLOAD_TOO_LARGE`)."
+        default=None,
+        description="A machine-readable code, for limits (`PAYLOAD_TOO_LARGE`) and bodies that "
+        "cannot be decoded (`BAD_REQUEST`).",
     )
 
 
@@ -84,8 +89,15 @@ def _field_name(location: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+# FastAPI reports a body that is not JSON as a validation error of type `json_invalid`; it is
+# not an invalid field but an unreadable request: 400, like the body that is not UTF-8.
+UNREADABLE_BODY = "BAD_REQUEST"
+
+
 async def _validation_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+        return problem_response(400, "The request body is not valid JSON.", code=UNREADABLE_BODY)
     errors = [
         {"field": _field_name(error.get("loc", ())), "message": str(error.get("msg", "invalid"))}
         for error in exc.errors()
@@ -95,10 +107,23 @@ async def _validation_problem(_: Request, exc: Exception) -> Response:
 
 async def _http_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return problem_response(exc.status_code, str(exc.detail), headers=exc.headers)
+    # FastAPI's own 400 is a body it could not decode (not UTF-8, nested past the decoder).
+    code = UNREADABLE_BODY if exc.status_code == 400 else None
+    return problem_response(exc.status_code, str(exc.detail), headers=exc.headers, code=code)
+
+
+def unavailable_problem(detail: str) -> Response:
+    """The 503 of a database outage: coded, with the Retry-After that clients and proxies honour
+    (they retry a 503, never a 500)."""
+    return problem_response(
+        503, detail, code=SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
 
 
 async def _unexpected_problem(_: Request, exc: Exception) -> Response:
+    unavailable = database_unavailable(exc)  # e.g. closing a session on a dropped connection
+    if unavailable is not None:
+        return unavailable_problem(unavailable.message)
     request_id = uuid.uuid4().hex[:12]
     logger.error("unexpected error (request id %s)", request_id, exc_info=exc)
     return problem_response(

@@ -20,14 +20,16 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from api.encoding import dump_json
-from api.rest.problems import Problem, problem_response
+from api.rest.problems import Problem, problem_response, unavailable_problem
 from api.rest.route import RestRoute, camel, operation_variables
 from domain.idempotency import MAX_KEY_LENGTH
 from domain.validation import NO_NUL_PATTERN
 from graph.context import Context
+from graph.cost import QUERY_TOO_COSTLY
 from graph.executor import Outcome, PreparedOperation
 from graph.limits import TIMEOUT
 from graph.pagination import DEFAULT_PAGE_SIZE
+from models.database import SERVICE_UNAVAILABLE
 
 ContextFactory = Callable[[HTTPConnection], Context]
 
@@ -37,7 +39,9 @@ HTTP_STATUS = {
     "GRAPHQL_VALIDATION_FAILED": 422,
     "CONFLICT": 409,
     "PRECONDITION_FAILED": 412,
+    QUERY_TOO_COSTLY: 422,
     TIMEOUT: 503,
+    SERVICE_UNAVAILABLE: 503,
 }
 # What the domain accepts in a header, declared so that /openapi.json says it too.
 HEADER_PARAMS: dict[str, Any] = {
@@ -54,7 +58,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (412, "If-Match does not match the current ETag"),
         (413, "The request body is too large"),
         (422, "Invalid input"),
-        (503, "The operation timed out; retry later"),
+        (429, "The client's rate limit is spent (`RATE_LIMITED`); retry after `Retry-After`"),
+        (503, "The operation timed out, or the database is unavailable; retry later"),
     )
 }
 # FastAPI answers a body it cannot decode (not UTF-8) with 400 before the route runs.
@@ -90,8 +95,12 @@ def _error_response(outcome: Outcome) -> Response:
     errors = [{"field": _rest_name(name), "message": text} for name, text in fields.items()]
     if status == 500:
         return problem_response(500, error.message)
+    if code == SERVICE_UNAVAILABLE:
+        return unavailable_problem(error.message)
     if code == TIMEOUT:  # a limit, named like the GraphQL error, so clients can tell it apart
         return problem_response(503, error.message, code=code, headers={"Retry-After": "1"})
+    if code == QUERY_TOO_COSTLY:  # a limit too: its code tells it apart from bad input
+        return problem_response(422, error.message, code=code)
     return problem_response(status, error.message, errors=errors or None)
 
 

@@ -13,6 +13,7 @@ from domain.milestones import (
     MilestoneType,
     printed_figure,
     progress_percentage,
+    readable_figure,
     remaining_figure,
 )
 from graph.info import Info
@@ -20,11 +21,15 @@ from graph.scalars import Figure
 from graph.types.enums import MilestoneKind, MilestoneState
 from models.milestones import Milestone as MilestoneRow
 from models.milestones import MilestoneDefinition
+from models.unreadable import report_unreadable
 
 if TYPE_CHECKING:
     from graph.types.mentor import Mentor
 
 MentorType = Annotated["Mentor", strawberry.lazy("graph.types.mentor")]
+# Rows written by older versions may hold a figure the domain refuses (NaN, Infinity, past its
+# bound): the row is still answered, with its figures null (README "Hardening").
+UNREADABLE = "Null when the stored figure cannot be read (a row an older version wrote)."
 
 
 @strawberry.type(description="One milestone of the catalogue, as a mentor stands against it.")
@@ -36,13 +41,16 @@ class Milestone:
     type: MilestoneKind
     status: MilestoneState
     threshold: int
-    raw_value: strawberry.Private[float]
+    raw_value: strawberry.Private[float | None]  # None: the stored figure cannot be read
     achieved_at: datetime | None
     badge_image_url: str | None
     etag: str
 
     @classmethod
     def from_rows(cls, row: MilestoneRow, definition: MilestoneDefinition) -> Milestone:
+        value = readable_figure(row.value)
+        if value is None:
+            report_unreadable("milestone value", row.id, f"{row.value!r} is not a figure")
         return cls(
             id=strawberry.ID(row.id),
             definition_key=row.definition_key,
@@ -51,7 +59,7 @@ class Milestone:
             type=MilestoneType(definition.type),
             status=MilestoneStatus(row.status),
             threshold=definition.threshold,
-            raw_value=row.value,
+            raw_value=value,
             achieved_at=row.achieved_at,
             badge_image_url=definition.badge_image_url,
             etag=row.version,
@@ -59,20 +67,32 @@ class Milestone:
 
     @strawberry.field(
         description="The mentor's current figure for this type: an integer for counts, hours "
-        "to 2 decimal places."
+        f"to 2 decimal places. {UNREADABLE}"
     )
-    def value(self) -> Figure:
+    def value(self) -> Figure | None:
+        if self.raw_value is None:
+            return None
         return Figure(printed_figure(self.type, self.raw_value))
 
-    @strawberry.field(description="floor(100 * value / threshold), at most 100.")
-    def progress_percentage(self) -> int:
+    @strawberry.field(
+        description=f"floor(100 * value / threshold), at most 100. {UNREADABLE} Null too for a "
+        "catalogue threshold below 1, which older versions accepted."
+    )
+    def progress_percentage(self) -> int | None:
+        if self.raw_value is None:
+            return None
+        if self.threshold < 1:  # no percentage of nothing
+            report_unreadable("milestone threshold", self.definition_key, f"{self.threshold} < 1")
+            return None
         return progress_percentage(self.raw_value, self.threshold)
 
     @strawberry.field(
         description="threshold - value, never below 0, in the same units and rounding as "
-        "`value` (so value + remaining == threshold exactly)."
+        f"`value` (so value + remaining == threshold exactly). {UNREADABLE}"
     )
-    def remaining(self) -> Figure:
+    def remaining(self) -> Figure | None:
+        if self.raw_value is None:
+            return None
         return Figure(remaining_figure(self.type, self.threshold, self.raw_value))
 
     @strawberry.field(description="A sentence for screen readers, dates in the service's zone.")

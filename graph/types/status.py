@@ -9,11 +9,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.status_rules import StatusValue, is_eligible_for_assignment
+from domain.validation import json_object_problem
 from graph.info import Info
 from graph.pagination import MAX_PAGE_SIZE, After, First, Window
 from graph.types.enums import MentorStatusValue
 from models.statuses import MentorStatus as MentorStatusRow
 from models.sync import SyncEventFilter
+from models.unreadable import report_unreadable
 
 if TYPE_CHECKING:
     from graph.types.mentor import Mentor
@@ -30,7 +32,7 @@ class MentorStatus:
     pause_start_date: datetime | None
     expected_return_date: datetime | None
     pause_reason: str | None
-    metadata: JSON = strawberry.field(description="Free-form JSON object kept with the status.")
+    stored_metadata: strawberry.Private[object]
     last_updated: datetime
     etag: str = strawberry.field(
         description="Changes whenever the status does; pass it as `ifMatch` to write safely."
@@ -44,10 +46,23 @@ class MentorStatus:
             pause_start_date=row.pause_start_date,
             expected_return_date=row.expected_return_date,
             pause_reason=row.pause_reason,
-            metadata=JSON(dict(row.extra)),
+            stored_metadata=row.extra,
             last_updated=row.last_updated,
             etag=row.version,
         )
+
+    @strawberry.field(
+        description="Free-form JSON object kept with the status; null when what is stored "
+        'cannot be read back (a row an older version wrote, README "Hardening").'
+    )
+    def metadata(self) -> JSON | None:
+        # Checked on read by the rule writes follow: a lone surrogate, NaN or a value nested
+        # past the bound would fail the response encoder, and so the whole list.
+        found = json_object_problem(self.stored_metadata, "metadata")
+        if found is not None:
+            report_unreadable("mentor status metadata", self.mentor_id, ": ".join(found))
+            return None
+        return JSON(self.stored_metadata)
 
     @strawberry.field(description="True exactly when the status is `paused`.")
     def is_paused(self) -> bool:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from api.cli import cli
 from api.rest.table import ROUTES
 from graph.schema import export_sdl
+from tests.aiosqlite_threads import settle_aiosqlite_threads
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
@@ -25,10 +26,17 @@ async def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
 
     missing = tmp_path / "no-such-dir" / "x.db"
     app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{missing}"))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        response = await c.get("/readyz")
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            response = await c.get("/readyz")
+    finally:
+        await app.state.database.dispose()
+        await settle_aiosqlite_threads()  # the failed connects' threads, before the loop closes
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert "retry-after" in response.headers
 
 
 async def test_openapi_documents_bodies_and_problems(client: httpx.AsyncClient) -> None:

@@ -9,7 +9,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.rest.contracts.common import ListOf, PageQuery
 from api.rest.route import RequestBody, RestRoute, omittable, service
 from domain.milestones import MilestoneStatus, MilestoneType
-from domain.validation import ID_PATTERN, MAX_ID_LENGTH, NO_NUL_PATTERN
+from domain.periods import FIRST_DAY, FIRST_YEAR, LAST_DAY, LAST_YEAR, MAX_PERIOD_YEARS
+from domain.validation import ID_PATTERN, MAX_COUNT, MAX_FIGURE, MAX_ID_LENGTH, NO_NUL_PATTERN
 
 BASE = "/api/v1/milestones"
 
@@ -17,7 +18,8 @@ BASE = "/api/v1/milestones"
 
 FIGURE = (
     "A JSON integer for contacts_helped and activity_count milestones; hours rounded to 2 "
-    "decimal places for hours_logged."
+    "decimal places for hours_logged; null when the stored figure cannot be read (a row an "
+    "older version wrote)."
 )
 
 
@@ -29,9 +31,9 @@ class MilestoneOut(BaseModel):
     type: MilestoneType
     status: MilestoneStatus
     threshold: int
-    achieved_value: float = Field(description=FIGURE)
+    achieved_value: float | None = Field(description=FIGURE)
     achieved_at: AwareDatetime | None
-    progress_percentage: int
+    progress_percentage: int | None
     accessibility_label: str
 
 
@@ -47,9 +49,11 @@ class MilestoneProgress(BaseModel):
     type: MilestoneType
     status: MilestoneStatus
     threshold: int
-    current_value: float = Field(description=FIGURE)
-    progress_percentage: int
-    remaining: float = Field(description=f"threshold - current_value, never below 0. {FIGURE}")
+    current_value: float | None = Field(description=FIGURE)
+    progress_percentage: int | None
+    remaining: float | None = Field(
+        description=f"threshold - current_value, never below 0. {FIGURE}"
+    )
     accessibility_label: str
 
 
@@ -69,22 +73,34 @@ class MilestoneQuery(PageQuery):
     status: MilestoneStatus | None = None
 
 
+# The domain's bounds (domain.periods, domain.validation), declared so /openapi.json states them.
+Year = Field(default=None, ge=FIRST_YEAR, le=LAST_YEAR)
+Day = Field(default=None, ge=FIRST_DAY, le=LAST_DAY)
+
+
 class NewMilestonesQuery(PageQuery):
-    year: int | None = Field(default=None, ge=1, le=9998, description="Default: the current year.")
-    start_date: date | None = Field(default=None, description="With end_date, instead of year.")
-    end_date: date | None = None
+    year: int | None = Field(
+        default=None, ge=FIRST_YEAR, le=LAST_YEAR, description="Default: the current year."
+    )
+    start_date: date | None = Field(
+        default=None,
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+        description=f"With end_date, instead of year; at most {MAX_PERIOD_YEARS} years apart.",
+    )
+    end_date: date | None = Day
 
 
 class SummaryPeriod(RequestBody):
-    year: int | None = Field(default=None, ge=1, le=9998)
-    start_date: date | None = None
-    end_date: date | None = None
+    year: int | None = Year
+    start_date: date | None = Day
+    end_date: date | None = Day
 
 
 class SummaryFigures(RequestBody):
-    total_hours: float = Field(ge=0, le=1e9)
-    unique_contacts_helped: int = Field(ge=0, le=2**31 - 1)
-    activity_count: int = Field(ge=0, le=2**31 - 1)
+    total_hours: float = Field(ge=0, le=MAX_FIGURE)
+    unique_contacts_helped: int = Field(ge=0, le=MAX_COUNT)
+    activity_count: int = Field(ge=0, le=MAX_COUNT)
 
 
 class DetectBody(RequestBody):
@@ -95,7 +111,7 @@ class DetectBody(RequestBody):
 
 class CorrectionBody(RequestBody):
     status: MilestoneStatus | None = omittable()
-    achieved_value: float | None = omittable(ge=0, le=1e9, serialization_alias="value")
+    achieved_value: float | None = omittable(ge=0, le=MAX_FIGURE, serialization_alias="value")
     achieved_at: AwareDatetime | None = None
 
 

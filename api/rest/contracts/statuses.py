@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from api.rest.contracts.common import ListOf, PageQuery
 from api.rest.route import RequestBody, RestRoute, omittable, service
 from domain.status_rules import StatusValue
-from domain.validation import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, NO_NUL_PATTERN
+from domain.validation import (
+    ID_PATTERN,
+    MAX_ID_LENGTH,
+    MAX_METADATA_BYTES,
+    MAX_METADATA_DEPTH,
+    MAX_TEXT_LENGTH,
+    NO_NUL_PATTERN,
+    json_object_problem,
+)
 
 BASE = "/api/v1/mentor-statuses"
 MentorId = Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
 Text = Field(default=None, max_length=MAX_TEXT_LENGTH, pattern=NO_NUL_PATTERN)
+
+
+def _storable(value: dict[str, Any]) -> dict[str, Any]:
+    """The domain's rule for metadata, checked here too: the body is turned into JSON-mode
+    variables, which would print NaN as null (a silent change) and stop at 255 levels (a 500)."""
+    found = json_object_problem(value, "metadata")
+    if found is not None:
+        raise PydanticCustomError(
+            "metadata", "{path}: {problem}", dict(zip(("path", "problem"), found, strict=True))
+        )
+    return value
+
+
+Metadata = Annotated[
+    dict[str, Any],
+    AfterValidator(_storable),
+    Field(
+        description=f"A JSON object, at most {MAX_METADATA_DEPTH} levels deep and "
+        f"{MAX_METADATA_BYTES:,} bytes as JSON; finite numbers only."
+    ),
+]
 
 # --- response shapes -------------------------------------------------------------------------
 
@@ -29,7 +59,9 @@ class MentorStatusSummary(BaseModel):
 
 class MentorStatusOut(MentorStatusSummary):
     pause_reason: str | None
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] | None = Field(
+        description="Null when what is stored cannot be read back (a row an older version wrote)."
+    )
 
 
 class DeletedMentorStatus(BaseModel):
@@ -79,7 +111,7 @@ class StatusFieldsBody(RequestBody):
     pause_start_date: AwareDatetime | None = None
     expected_return_date: AwareDatetime | None = None
     pause_reason: str | None = Text
-    metadata: dict[str, Any] | None = omittable()
+    metadata: Metadata | None = omittable()
 
 
 class CreateStatusBody(StatusFieldsBody):
