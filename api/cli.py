@@ -53,19 +53,28 @@ def serve(
     settings = _settings(database_url)
     asyncio.run(_prepare(settings, demo=demo))
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql   REST docs: http://{host}:{port}/docs")
+    # uvicorn would otherwise buffer websocket frames up to 16 MB before the app's own check.
+    ws_max_size = settings.ws_max_message_bytes
     if workers > 1:
         # Each worker builds its own app from the environment, so pass the URL on through it.
         import os
 
         os.environ["DATABASE_URL"] = settings.database_url
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ws_max_size=ws_max_size,
+        )
         return
     from api.app import create_app
 
     app = create_app(settings)
     # Start-up objects live forever: keeping them out of GC passes cuts p99 (docs/performance.md).
     gc.freeze()
-    uvicorn.run(app, host=host, port=port)
+    uvicorn.run(app, host=host, port=port, ws_max_size=ws_max_size)
 
 
 @cli.command()

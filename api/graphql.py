@@ -153,6 +153,8 @@ def graphql_router(
     websockets: WebSocketLimits | None = None,
 ) -> GraphQLRouter[Context, None]:
     # HTTPConnection, not Request: FastAPI injects it for websocket (subscription) requests too.
+    # A websocket's context is the connection's: each operation runs with one of its own
+    # (api/websockets.py), so this one opens no session.
     async def context_getter(connection: HTTPConnection) -> AsyncIterator[Context]:
         context = make_context(connection)
         try:

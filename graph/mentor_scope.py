@@ -22,7 +22,8 @@ async def require_mentor(context: Context, mentor_id: str | None) -> None:
 
 async def require_watched_mentor(context: Context, mentor_id: str | None) -> None:
     """The same rule for a subscription: read in a short session of its own, since a
-    subscription's context lives as long as the socket and must not hold a transaction open."""
+    subscription's context lives as long as the subscription and must not hold a transaction
+    open while it waits for events."""
     if mentor_id is None:
         return
     async with context.database.sessions() as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 import asyncpg
@@ -35,16 +36,36 @@ def asyncpg_dsn(database_url: str) -> str:
 
 class Listener:
     """One LISTEN connection per process that hands each payload to `on_payload`, reconnecting
-    if the connection drops."""
+    if the connection drops or stops answering.
+
+    A dropped connection is noticed at once (asyncpg's termination callback); a hung one (a
+    frozen server, a partition) only by asking: every `check_seconds` it must answer a
+    `SELECT 1` within `timeout_seconds`, as must each connect. An outage is logged once when it
+    starts and once when LISTEN is back, not at every attempt. Notifications sent while it is
+    down are not replayed: subscribers see the next change.
+    """
 
     def __init__(
-        self, database_url: str, on_payload: Callable[[str], None], *, channel: str = CHANNEL
+        self,
+        database_url: str,
+        on_payload: Callable[[str], None],
+        *,
+        channel: str = CHANNEL,
+        timeout_seconds: float = 5.0,
+        check_seconds: float = 10.0,
     ) -> None:
         self._dsn = asyncpg_dsn(database_url)
         self._on_payload = on_payload
         self._channel = channel
+        self._timeout = timeout_seconds
+        self._check_every = check_seconds
         self._listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._lost_at: float | None = None  # monotonic time the current outage began
+
+    @property
+    def listening(self) -> bool:
+        return self._listening.is_set()
 
     async def start(self) -> None:
         """Return once the first LISTEN is in place (or raise after START_TIMEOUT seconds)."""
@@ -61,21 +82,39 @@ class Listener:
     async def _run(self) -> None:
         while True:
             try:
-                await self._listen_until_closed()
-            except (OSError, asyncpg.PostgresError) as error:
-                logger.warning("LISTEN connection lost (%s); reconnecting", error)
+                await self._listen_until_lost()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                if self._lost_at is None:
+                    self._lost_at = time.monotonic()
+                    logger.warning(
+                        "LISTEN connection lost (%s: %s); live updates resume once it is back",
+                        type(error).__name__,
+                        error,
+                    )
             self._listening.clear()
             await asyncio.sleep(RECONNECT_SECONDS)
 
-    async def _listen_until_closed(self) -> None:
+    async def _listen_until_lost(self) -> None:
         closed = asyncio.Event()
-        connection = await asyncpg.connect(self._dsn)
+        connection = await asyncpg.connect(self._dsn, timeout=self._timeout)
         try:
             connection.add_termination_listener(lambda _: closed.set())
             await connection.add_listener(
                 self._channel, lambda _conn, _pid, _channel, payload: self._on_payload(payload)
             )
             self._listening.set()
-            await closed.wait()
+            if self._lost_at is not None:
+                logger.info(
+                    "LISTEN connection back, after %.1f s", time.monotonic() - self._lost_at
+                )
+                self._lost_at = None
+            while not closed.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._check_every):
+                        await closed.wait()
+                if not closed.is_set():
+                    async with asyncio.timeout(self._timeout):
+                        await connection.fetchval("SELECT 1")
+            raise ConnectionResetError("the server closed the connection")
         finally:
-            await connection.close()
+            connection.terminate()  # no graceful close: the peer may be gone or frozen
