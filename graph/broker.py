@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections import deque
-from collections.abc import AsyncGenerator, Sequence
+from collections import OrderedDict, deque
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,9 @@ from models.notify import MAX_PAYLOAD_BYTES, Listener, notify
 
 QUEUE_SIZE = 256  # a subscriber this far behind loses its oldest announcements, not the newest
 DELIVERY_BATCH = 50  # subscribers woken per turn of the event loop (bench/fanout.py)
+DECODED_KEPT = 16  # announcements whose decoded value is kept (a backlog rarely holds more)
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -48,6 +52,9 @@ class Broker:
         self._subscribers: dict[tuple[str, str | None], set[_Subscriber]] = {}
         self._backlog: deque[Announcement] = deque()
         self._delivery: asyncio.Task[None] | None = None
+        # (id(announcement), decode) -> (announcement, value); the announcement is held so that
+        # its id cannot be reused by another while the entry lives.
+        self._decoded: OrderedDict[tuple[int, object], tuple[Announcement, Any]] = OrderedDict()
 
     async def start(self) -> None:
         return None
@@ -84,6 +91,27 @@ class Broker:
                 for subscriber in recipients[start : start + DELIVERY_BATCH]:
                     subscriber.offer(announcement)
                 await asyncio.sleep(0)  # the offered subscribers run; so does everything else
+
+    def decoded(self, announcement: Announcement, decode: Callable[[Announcement], T]) -> T:
+        """`decode(announcement)`, computed once for all the subscribers it reaches.
+
+        Every subscriber of a change receives the same announcement, and decoding it (validating
+        the row) is the same work each time: 10,000 subscribers did it 10,000 times, and the
+        ORM objects it left were most of the garbage whose collection stalled the loop
+        (bench/fanout.py). Only the event is shared: each subscriber still resolves its own
+        selection with its own context, errors and deadline. `decode` must not depend on the
+        subscriber (no identity, no arguments) and its value must not be mutated.
+        """
+        key = (id(announcement), decode)
+        entry = self._decoded.get(key)
+        if entry is not None and entry[0] is announcement:
+            value: T = entry[1]
+            return value
+        value = decode(announcement)
+        self._decoded[key] = (announcement, value)
+        if len(self._decoded) > DECODED_KEPT:
+            self._decoded.popitem(last=False)
+        return value
 
     async def subscribe(self, topic: str, key: str | None) -> AsyncGenerator[Announcement, None]:
         """Announcements of `topic` (for `key`, or all keys) from now on, until the caller stops."""

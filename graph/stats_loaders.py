@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date
+from functools import cached_property
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -37,15 +38,37 @@ def activity_type_from_row(row: ActivityTypeRow) -> ActivityType:
 class StatsLoaders:
     """Per-request loaders of activities, activity types and every stats figure."""
 
+    # Built on first use, as graph.loaders.Loaders: most operations read none of them.
     def __init__(self, read: Read) -> None:
         self._read = read
-        self.activity = DataLoader[str, Activity | None](load_fn=self._activities)
-        self.activity_type = DataLoader[str, ActivityType | None](load_fn=self._activity_types)
-        self.personal = DataLoader[StatsKey, PersonalStats | None](load_fn=self._personal)
-        self.peer_rank = DataLoader[StatsKey, int](load_fn=self._peer_ranks)
-        self.monthly = DataLoader[StatsKey, list[MonthlyStats]](load_fn=self._monthly)
-        self.breakdown = DataLoader[StatsKey, list[ActivityTypeStats]](load_fn=self._breakdown)
-        self.history = DataLoader[HistoryKey, list[YearContribution]](load_fn=self._history)
+
+    @cached_property
+    def activity(self) -> DataLoader[str, Activity | None]:
+        return DataLoader(load_fn=self._activities)
+
+    @cached_property
+    def activity_type(self) -> DataLoader[str, ActivityType | None]:
+        return DataLoader(load_fn=self._activity_types)
+
+    @cached_property
+    def personal(self) -> DataLoader[StatsKey, PersonalStats | None]:
+        return DataLoader(load_fn=self._personal)
+
+    @cached_property
+    def peer_rank(self) -> DataLoader[StatsKey, int]:
+        return DataLoader(load_fn=self._peer_ranks)
+
+    @cached_property
+    def monthly(self) -> DataLoader[StatsKey, list[MonthlyStats]]:
+        return DataLoader(load_fn=self._monthly)
+
+    @cached_property
+    def breakdown(self) -> DataLoader[StatsKey, list[ActivityTypeStats]]:
+        return DataLoader(load_fn=self._breakdown)
+
+    @cached_property
+    def history(self) -> DataLoader[HistoryKey, list[YearContribution]]:
+        return DataLoader(load_fn=self._history)
 
     async def _by_scope(self, keys: Sequence[tuple[str, S]], compute: Compute[S, V]) -> list[V]:
         """One `compute` call per distinct scope, with every mentor id asked for under it."""

@@ -112,6 +112,11 @@ def _announcements(
     return aclosing(between_events(info.context.broker.subscribe(topic, key)))
 
 
+def _status_from_payload(announcement: Announcement) -> MentorStatus:
+    """The status an announcement carries (decoded once for all subscribers: Broker.decoded)."""
+    return MentorStatus.from_row(MentorStatusRow.model_validate(announcement.payload))
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -129,8 +134,7 @@ class Subscription:
         async with _announcements(info, STATUS_CHANGED, mentor_id) as announcements:
             async for announcement in announcements:
                 if announcement.payload is not None:
-                    row = MentorStatusRow.model_validate(announcement.payload)
-                    yield MentorStatus.from_row(row)
+                    yield context.broker.decoded(announcement, _status_from_payload)
                     continue
                 # The change was too large to carry in the notification: read the committed row.
                 async with context.database.sessions() as session:

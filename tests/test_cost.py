@@ -523,7 +523,9 @@ async def test_the_worst_accepted_operation_finishes_well_inside_the_deadline(
 ) -> None:
     await seed_full(database)
     query, page = largest(WORST[shape])
-    budget = SAFE.timeout_seconds / 3
+    # Half the deadline: over 4x the idle figures (README), for a machine shared with
+    # other work; the point is that nothing the budget admits comes near the deadline.
+    budget = SAFE.timeout_seconds / 2
     async with serving(database) as client:
         await post(client, "{ mentors(first: 1) { totalCount } }")  # warm: connections, caches
         started = time.perf_counter()
