@@ -19,6 +19,7 @@ from api.app import create_app
 from api.settings import Settings
 from models.database import Database
 from models.migrate import migrate
+from tests.resolver_calls import Calls, count_resolvers
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 # Rows the migrations seed (activity types, milestone catalogue) survive between tests.
@@ -128,3 +129,9 @@ class GraphQL:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQL:
     return GraphQL(client)
+
+
+@pytest.fixture
+def resolvers(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """Every field resolved during the test (tests/resolver_calls.py)."""
+    return count_resolvers(monkeypatch)

@@ -43,6 +43,14 @@ def count_resolvers(monkeypatch: pytest.MonkeyPatch) -> Calls:
     return calls
 
 
+async def post(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+    """POST `query` to /graphql; the answer must be HTTP 200 (a GraphQL answer, errors or not)."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def refused(body: dict[str, Any], code: str, calls: Calls) -> str:
     """Assert the operation was refused with `code` before any resolver; return the message."""
     assert body.get("data") is None, body

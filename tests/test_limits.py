@@ -17,22 +17,10 @@ from graph.executor import PreparedOperation
 from graph.limits import Limits
 from graph.schema import build_schema
 from models.database import Database
-from tests.resolver_calls import Calls, accepted, count_resolvers, refused, serving
+from tests.resolver_calls import Calls, accepted, post, refused, serving
 
 SAFE = Limits()
 MENTOR = "mentor-1"
-
-
-@pytest.fixture
-def resolvers(monkeypatch: pytest.MonkeyPatch) -> Calls:
-    return count_resolvers(monkeypatch)
-
-
-async def post(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from api.app import create_app
 from api.settings import Settings
 from models.database import Database
 from tests.live import free_port, running_server
-from tests.resolver_calls import Calls, count_resolvers
+from tests.resolver_calls import Calls
 from tests.tcp_proxy import TcpProxy
 
 LIMIT = 3
@@ -75,11 +75,6 @@ def assert_refusal_headers(response: httpx.Response) -> None:
     assert 0 < reset <= 60
     # draft-ietf-httpapi-ratelimit-headers-11 section 6: Retry-After not before the window ends.
     assert int(response.headers["Retry-After"]) == reset
-
-
-@pytest.fixture
-def resolvers(monkeypatch: pytest.MonkeyPatch) -> Calls:
-    return count_resolvers(monkeypatch)
 
 
 async def test_each_peer_has_its_own_budget(database: Database) -> None:
