@@ -58,6 +58,17 @@ REQUEST_TIMEOUT = 20.0
 DATABASE_LOGGER = "mentor_gateway.database"
 
 
+async def _migrated(url: str) -> str:
+    """`url`'s database migrated, holding the one mentor these tests read and write."""
+    database = Database(url)
+    try:
+        await migrate(database)
+        await make_mentor(database, id=MENTOR)
+    finally:
+        await database.dispose()
+    return url
+
+
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
     """A fresh, migrated PostgreSQL database holding one mentor; dropped afterwards."""
@@ -70,14 +81,7 @@ async def postgres_url() -> AsyncIterator[str]:
         pytest.fail(f"PostgreSQL at {POSTGRES_HOST}:{POSTGRES_PORT} is unreachable: {error}")
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        url = server.set(database=name).render_as_string(hide_password=False)
-        database = Database(url)
-        try:
-            await migrate(database)
-            await make_mentor(database, id=MENTOR)
-        finally:
-            await database.dispose()
-        yield url
+        yield await _migrated(server.set(database=name).render_as_string(hide_password=False))
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -327,14 +331,7 @@ async def test_websocket_operations_are_service_unavailable_during_an_outage(
 
 
 async def _migrated_sqlite(path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{path}"
-    database = Database(url)
-    try:
-        await migrate(database)
-        await make_mentor(database, id=MENTOR)
-    finally:
-        await database.dispose()
-    return url
+    return await _migrated(f"sqlite+aiosqlite:///{path}")
 
 
 async def test_a_sqlite_file_out_of_reach_is_a_503_until_it_is_back(
