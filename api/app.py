@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from api.authentication import PRINCIPAL_KEY, Authenticator, authenticate
 from api.graphql import GRAPHIQL_ASSETS_DIR, GRAPHIQL_ASSETS_PATH, graphql_router
 from api.middleware import limit_body_size
 from api.ratelimit import limit_rate
@@ -35,6 +36,8 @@ operations (each route's description shows its operation). Errors are RFC 9457 p
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # First: production without a token source refuses to start before anything is opened.
+    authenticator = Authenticator.from_settings(settings)
     database = Database(
         settings.database_url,
         connect_timeout=settings.database_connect_timeout_seconds,
@@ -46,8 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     broker = broker_for(settings.database_url)
 
-    def make_context(_: HTTPConnection) -> Context:
-        return Context(database=database, config=config, broker=broker)
+    def make_context(connection: HTTPConnection) -> Context:
+        # The middleware's principal; a websocket's comes later, from its connection_init.
+        principal = connection.scope.get("state", {}).get(PRINCIPAL_KEY)
+        return Context(database=database, config=config, broker=broker, principal=principal)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -69,8 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.broker = broker
+    app.state.graph_config = config
+    app.state.authenticator = authenticator
     install_problem_handlers(app)
     limit_body_size(app, settings.max_body_bytes)
+    authenticate(app, authenticator, development=not settings.is_production)
     limit_rate(  # added last, so it runs first: a refused request costs no body read
         app,
         limit=settings.rate_limit_policy,
@@ -84,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             schema,
             make_context,
             graphiql=not settings.is_production,
+            authenticator=authenticator,
             websockets=WebSocketLimits(
                 max_connections=settings.ws_max_connections,
                 max_subscriptions=settings.ws_max_subscriptions_per_connection,

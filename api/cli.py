@@ -1,17 +1,22 @@
-"""The `mentor-gateway` command: serve, migrate, export-schema, seed demo data."""
+"""The `mentor-gateway` command: serve, migrate, export-schema, seed demo data, mint tokens."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from api.authentication import AuthNotConfigured, require_auth_in_production
 from api.importer import import_command
 from api.settings import Settings
+from auth.principal import Role
+from auth.tokens import mint_token
 from graph.schema import export_sdl
 from models.database import Database
 from models.migrate import migrate as run_migrations
@@ -51,6 +56,11 @@ def serve(
 ) -> None:
     """Migrate the database, optionally seed demo data, and serve."""
     settings = _settings(database_url)
+    try:
+        require_auth_in_production(settings)  # before anything is migrated or seeded
+    except AuthNotConfigured as error:
+        typer.echo(f"mentor-gateway: {error}", err=True)
+        raise typer.Exit(2) from None
     asyncio.run(_prepare(settings, demo=demo))
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql   REST docs: http://{host}:{port}/docs")
     # uvicorn would otherwise buffer websocket frames up to 16 MB before the app's own check.
@@ -103,6 +113,45 @@ def detect_milestones(database_url: DatabaseUrl = None) -> None:
 
 
 cli.command("import")(import_command)
+
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+MAX_TOKEN_LIFETIME = timedelta(days=30)
+
+
+def _lifetime(text: str) -> timedelta:
+    found = _DURATION.fullmatch(text.strip())
+    lifetime = timedelta(**{_UNITS[found[2]]: int(found[1])}) if found else None
+    if lifetime is None or not timedelta(0) < lifetime <= MAX_TOKEN_LIFETIME:
+        raise typer.BadParameter("write a duration such as 90s, 15m, 1h or 7d, at most 30d")
+    return lifetime
+
+
+@cli.command()
+def token(
+    role: Annotated[Role, typer.Option(help="The role the token grants.")],
+    sub: Annotated[str, typer.Option(help="The subject (who the token is for).")],
+    mentor_id: Annotated[
+        str | None, typer.Option(help="The mentor the caller is, if not `sub` (mentor role).")
+    ] = None,
+    expires: Annotated[str, typer.Option(help="Lifetime: 90s, 15m, 1h, 7d (at most 30d).")] = "1h",
+) -> None:
+    """Print an HS256 bearer token signed with AUTH_JWT_SECRET (development and demos)."""
+    settings = Settings()
+    if settings.auth_jwt_secret is None:
+        typer.echo("mentor-gateway: set AUTH_JWT_SECRET (32+ characters) to mint tokens", err=True)
+        raise typer.Exit(2)
+    typer.echo(
+        mint_token(
+            settings.auth_jwt_secret.get_secret_value(),
+            role=role,
+            subject=sub,
+            mentor_id=mentor_id,
+            expires_in=_lifetime(expires),
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        )
+    )
 
 
 def main() -> None:

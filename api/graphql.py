@@ -19,6 +19,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from api.authentication import Authenticator
 from api.encoding import dump_json
 from api.websockets import BoundedWebSocketAdapter, WebSocketLimits, bound_websockets
 from graph.context import Context
@@ -150,6 +151,7 @@ def graphql_router(
     make_context: ContextFactory,
     *,
     graphiql: bool,
+    authenticator: Authenticator | None = None,
     websockets: WebSocketLimits | None = None,
 ) -> GraphQLRouter[Context, None]:
     # HTTPConnection, not Request: FastAPI injects it for websocket (subscription) requests too.
@@ -169,5 +171,5 @@ def graphql_router(
         context_getter=context_getter,  # type: ignore[arg-type]
         graphql_ide="graphiql" if graphiql else None,
     )
-    bound_websockets(router, websockets or WebSocketLimits())
+    bound_websockets(router, websockets or WebSocketLimits(), authenticator)
     return router

@@ -8,7 +8,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import limits
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.limits import Limits
@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     rate_limit_storage_url: str = "memory://"
     rate_limit_key_prefix: str = Field(default="mentor-gateway", min_length=1)
     trusted_proxy_header: str | None = None
+    # Bearer tokens (README "Access control"); with neither source set, development acts as
+    # admin and production refuses to start (api/authentication.py).
+    auth_jwks_url: str | None = None
+    auth_jwt_secret: SecretStr | None = Field(default=None, min_length=32)
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_roles_claim: str = Field(default="roles", min_length=1)
+    auth_leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+    # An unknown `kid` refetches the JWKS at most once per this many seconds.
+    auth_jwks_refetch_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -113,6 +123,28 @@ class Settings(BaseSettings):
         if value and not _HEADER_NAME.fullmatch(value):
             raise ValueError(f"{value!r} is not a header name")
         return value or None
+
+    @field_validator("auth_jwks_url")
+    @classmethod
+    def _jwks_scheme(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if value and not value.startswith(("https://", "http://", "file://")):
+            raise ValueError(f"{value!r}: the JWKS URL must be https://, http:// or file://")
+        return value or None
+
+    @field_validator("auth_jwt_secret", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("auth_issuer", "auth_audience")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
+    @property
+    def auth_configured(self) -> bool:
+        return self.auth_jwks_url is not None or self.auth_jwt_secret is not None
 
     @property
     def rate_limit_policy(self) -> str | None:

@@ -22,12 +22,30 @@ as the socket, never opens a session. A subscription's context is renewed after 
 event reads another's loader cache and no session is held while it waits for the next.
 
 Deadlines are the schema's (graph/schema.py `GatewaySchema.stream`).
+
+Authentication (README "Access control") happens in `connection_init`, since browsers cannot set
+headers on a websocket: its payload carries `{"Authorization": "Bearer <token>"}` (the key in any
+case), checked by the same Authenticator as HTTP requests. No token, or a bad one: close 4403
+(the protocol's "Forbidden"), the reason saying why. The principal is the connection's, so every
+operation on the socket (query, mutation, subscription) runs as it, under the one policy
+(graph/access.py). When the token expires (`exp` plus the verifier's leeway), its operations are
+ended, their contexts closed, and the socket is closed with 4403 "Token expired": the client
+reconnects with a fresh token. Without auth settings (development) everyone is DEVELOPMENT_ADMIN,
+whose token never expires: no payload is needed and no timer runs.
+
+The upgrade request's own `Authorization` header is deliberately not a fallback: browsers cannot
+send it, so it would be a second way in for other clients only, with its own precedence questions
+(both sent, and different?) and a token in handshake logs; one place, the one graphql-ws clients
+use (`connectionParams`), keeps the rule simple. A client sending only the header gets 4403 with
+a reason naming the payload.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncGenerator, Mapping
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -49,16 +67,25 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
     Message,
     SubscribeMessage,
 )
 
+from api.authentication import Authenticator
+from auth.principal import Principal
+from auth.tokens import InvalidToken
 from graph.context import Context
 
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 CLOSE_INVALID_MESSAGE = 4400
 CLOSE_TOO_MANY_CONNECTIONS = 4429
 CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_FORBIDDEN = 4403
+# RFC 6455 section 5.5: a close frame's payload is at most 125 bytes, 2 of them the code.
+MAX_CLOSE_REASON_BYTES = 123
+NO_TOKEN_REASON = 'Forbidden: send {"Authorization": "Bearer <token>"} in connection_init'
+EXPIRED_REASON = "Token expired"
 # No message of the protocol needs more: a subscribe is 4 levels above its variables, which the
 # domain bounds well below this (metadata depth); deeper frames only exhaust recursion later.
 MAX_FRAME_DEPTH = 64
@@ -198,6 +225,26 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from error
 
 
+def close_reason(text: str) -> str:
+    """`text` cut to what a close frame can carry, on a character boundary."""
+    return text.encode()[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
+
+
+def authorization_in(payload: Mapping[str, object]) -> str | None:
+    """The Authorization value of a connection_init payload (its key in any case), or None for
+    none; raises InvalidToken for one that is not a string, or for several keys (which to
+    believe?)."""
+    values = [value for key, value in payload.items() if key.lower() == "authorization"]
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidToken("Send one Authorization in connection_init, not several")
+    value = values[0]
+    if not isinstance(value, str):
+        raise InvalidToken("The Authorization value must be a string: Bearer <token>")
+    return value
+
+
 # The context of the operation whose task is running: `run_operation` sets it in that task (each
 # operation has one, with its own copy of the context variables).
 _operation_context: ContextVar[Context | None] = ContextVar("operation_context", default=None)
@@ -216,6 +263,11 @@ class BoundedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     limits: ClassVar[WebSocketLimits] = WebSocketLimits()
     slots: ClassVar[ConnectionSlots] = ConnectionSlots(WebSocketLimits().max_connections)
+    # None: connection_init is not checked and the connection's principal stays None.
+    authenticator: ClassVar[Authenticator | None] = None
+    # Instance state: the timer ending the connection when its token expires, and whether it has.
+    _expiry: asyncio.Task[None] | None = None
+    _expired: bool = False
 
     @property
     def context(self) -> Context:
@@ -251,6 +303,70 @@ class BoundedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             self.slots.give_back()
 
+    async def shutdown(self) -> None:
+        if self._expiry is not None:
+            # Once fired, the timer is ending the operations itself: let it finish.
+            if not self._expired:
+                self._expiry.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._expiry
+        await super().shutdown()
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload", {})
+        if (
+            self.authenticator is None
+            or self.connection_timed_out
+            or self.connection_init_received
+            or not isinstance(payload, dict)
+        ):
+            await super().handle_connection_init(message)  # Strawberry's: 4429, 4400, ...
+            return
+        # As Strawberry does, before anything is awaited: verifying may fetch the JWKS.
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        try:
+            principal = await self.authenticator.principal_for(authorization_in(payload))
+        except InvalidToken as error:
+            await self._refuse(f"Forbidden: {error}")
+            return
+        if principal is None:
+            await self._refuse(NO_TOKEN_REASON)
+            return
+        # Set before the ack: no operation runs without it.
+        self.connection_context.principal = principal
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged:
+            self._expire_with(principal)
+
+    async def _refuse(self, reason: str) -> None:
+        self.connection_init_received = True  # a second connection_init finds a closed socket
+        await self.websocket.close(CLOSE_FORBIDDEN, close_reason(reason))
+
+    def _expire_with(self, principal: Principal) -> None:
+        """Arm the timer that ends the connection when `principal`'s token expires."""
+        if principal.expires_at is None:
+            return
+        verifier = self.authenticator.verifier if self.authenticator else None
+        leeway = verifier.rules.leeway_seconds if verifier else 0.0
+        self._expiry = asyncio.create_task(self._end_at(principal.expires_at + leeway))
+        self._expiry.add_done_callback(self._task_done)
+
+    async def _end_at(self, deadline: float) -> None:
+        """At `deadline` (epoch seconds): end every operation (their contexts closed, so no
+        session outlives the token), then close the socket 4403; the client reconnects."""
+        await asyncio.sleep(max(0.0, deadline - time.time()))
+        self._expired = True
+        tasks = [operation.task for operation in self.operations.values() if operation.task]
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        for task in tasks:
+            with suppress(Exception, asyncio.CancelledError):
+                await task
+        # The client may have gone meanwhile (Starlette: WebSocketDisconnect; uvicorn: OSError).
+        with suppress(WebSocketDisconnect, OSError, RuntimeError):
+            await self.websocket.close(CLOSE_FORBIDDEN, EXPIRED_REASON)
+
     async def handle_message(self, message: Message) -> None:
         problem = message_problem(message)
         if problem is not None:
@@ -259,6 +375,8 @@ class BoundedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self._expired:  # read before the timer closed the socket: nothing runs as it now
+            return
         # Strawberry's own checks (unacknowledged: 4401, a reused id: 4409) come first.
         if (
             self.connection_acknowledged
@@ -282,8 +400,13 @@ class BoundedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         return None
 
 
-def bound_websockets(router: GraphQLRouter[Context, None], limits: WebSocketLimits) -> None:
-    """Serve `router`'s websockets within `limits`: graphql-transport-ws only (the legacy
+def bound_websockets(
+    router: GraphQLRouter[Context, None],
+    limits: WebSocketLimits,
+    authenticator: Authenticator | None = None,
+) -> None:
+    """Serve `router`'s websockets within `limits`, each connection_init authenticated by
+    `authenticator` (None: not checked, no principal): graphql-transport-ws only (the legacy
     graphql-ws protocol, which nothing here documents, gets Strawberry's 4406)."""
     slots = ConnectionSlots(limits.max_connections)
     router.protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
@@ -294,5 +417,7 @@ def bound_websockets(router: GraphQLRouter[Context, None], limits: WebSocketLimi
         {"max_message_bytes": limits.max_message_bytes},
     )
     router.graphql_transport_ws_handler_class = type(
-        "AppTransportWSHandler", (BoundedTransportWSHandler,), {"limits": limits, "slots": slots}
+        "AppTransportWSHandler",
+        (BoundedTransportWSHandler,),
+        {"limits": limits, "slots": slots, "authenticator": authenticator},
     )

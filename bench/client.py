@@ -11,6 +11,7 @@ import asyncio
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 
@@ -19,7 +20,10 @@ class ProtocolError(Exception):
 
 
 class Connection:
-    """One keep-alive connection to `base` (`http://host:port`); reconnects after a failure."""
+    """One keep-alive connection to `base` (`http://host:port`); reconnects after a failure.
+    `sent_with_every_request` holds headers every request carries (bench/load.py's token)."""
+
+    sent_with_every_request: ClassVar[dict[str, str]] = {}
 
     def __init__(self, base: str) -> None:
         parts = urlsplit(base)
@@ -35,7 +39,8 @@ class Connection:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        every = {**self.sent_with_every_request, **(headers or {})}
+        lines += [f"{name}: {value}" for name, value in every.items()]
         if body:
             lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
         self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)

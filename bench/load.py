@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from bench.client import Latencies, percentiles
+from auth.principal import Role
+from auth.tokens import mint_token
+from bench.client import Connection, Latencies, percentiles
 from bench.workload import mixed_workload, overhead, seed
 from models.database import Database
 from models.migrate import migrate
@@ -32,7 +36,13 @@ from models.sync import SyncEvent
 from tests.live import running_server
 
 # Production mode, minus its per-client rate limit: one load generator is one client here.
-PRODUCTION = {"ENVIRONMENT": "production", "RATE_LIMIT": "off"}
+# Production needs a token source: an HS256 secret, and every request carries an admin's token.
+BENCH_SECRET = secrets.token_hex(32)
+PRODUCTION = {"ENVIRONMENT": "production", "RATE_LIMIT": "off", "AUTH_JWT_SECRET": BENCH_SECRET}
+Connection.sent_with_every_request = {
+    "Authorization": "Bearer "
+    + mint_token(BENCH_SECRET, role=Role.ADMIN, subject="bench", expires_in=timedelta(hours=6))
+}
 
 
 @dataclass(frozen=True)

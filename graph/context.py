@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,7 +14,9 @@ from sqlalchemy import Executable, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
+from auth.principal import Principal
 from domain.events import discard_pending, take_announcements
+from graph.audit import discard_audit, write_audit
 from graph.broker import Broker
 from graph.loaders import Loaders
 from models.database import Database, begin_write, is_unavailable
@@ -31,11 +34,23 @@ class Context(BaseContext):
     """Made anew for every request (GraphQL or REST) and every websocket operation
     (`for_operation`): loaders must never cache across users, nor across requests."""
 
-    def __init__(self, *, database: Database, config: GraphConfig, broker: Broker) -> None:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        config: GraphConfig,
+        broker: Broker,
+        principal: Principal | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__()
         self.database = database
         self.config = config
         self.broker = broker
+        # Who is asking (api/authentication.py; a websocket's from its connection_init), None for
+        # nobody: graph.access decides what each may do.
+        self.principal = principal
+        self.request_id = request_id or uuid.uuid4().hex
         self._session: AsyncSession | None = None
         # One session per request, and an AsyncSession must not run two statements at once:
         # sibling resolvers and loader batches take turns through this lock.
@@ -47,7 +62,12 @@ class Context(BaseContext):
     def for_operation(self) -> Context:
         """A context of its own for one operation of a long-lived connection (a websocket): the
         same deployment and client, its own session and loaders."""
-        context = Context(database=self.database, config=self.config, broker=self.broker)
+        context = Context(
+            database=self.database,
+            config=self.config,
+            broker=self.broker,
+            principal=self.principal,
+        )
         context.request = self.request
         context.connection_params = self.connection_params
         return context
@@ -87,6 +107,9 @@ class Context(BaseContext):
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: commits once on success, rolls back on any error.
 
+        Just before the commit, the audit rows of what the block recorded with
+        `graph.audit.audited` are written in the same transaction, with the caller and the
+        request id; a block that recorded nothing is a bug, refused (RuntimeError, rolled back).
         After the commit, loaders are renewed (their cache predates the write) and the domain's
         changes are announced: subscribers never hear of a change that was rolled back.
         """
@@ -97,12 +120,14 @@ class Context(BaseContext):
             await begin_write(session)
             try:
                 yield session
+                await write_audit(session, principal=self.principal, request_id=self.request_id)
                 announcements = take_announcements(session)
                 await self.broker.before_commit(session, announcements)
                 await session.commit()
             except BaseException as error:
                 await self._roll_back(session, error)
                 discard_pending(session)
+                discard_audit(session)
                 raise
         self.loaders = Loaders(self.read)
         await self.broker.after_commit(announcements)

@@ -15,6 +15,7 @@ from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from graph.access import install_policy
 from graph.arguments import ArgumentChecks
 from graph.cost import QueryCost
 from graph.diagnostics import SqlStatementCount
@@ -25,6 +26,7 @@ from graph.mutations.milestones import MilestoneMutations
 from graph.mutations.statuses import StatusMutations
 from graph.mutations.sync import SyncMutations
 from graph.queries.activities import ActivityQueries
+from graph.queries.audit import AuditQueries
 from graph.queries.mentors import MentorQueries
 from graph.queries.milestones import MilestoneQueries
 from graph.queries.stats import StatsQueries
@@ -36,7 +38,13 @@ from graph.subscriptions import Subscription, with_deadlines
 
 @strawberry.type
 class Query(
-    MentorQueries, StatusQueries, SyncQueries, MilestoneQueries, ActivityQueries, StatsQueries
+    MentorQueries,
+    StatusQueries,
+    SyncQueries,
+    MilestoneQueries,
+    ActivityQueries,
+    StatsQueries,
+    AuditQueries,
 ):
     pass
 
@@ -131,7 +139,7 @@ def build_schema(*, expose_sql_count: bool = False, limits: Limits | None = None
     batching = (
         BatchingConfig(max_operations=limits.batch_operations) if limits.batch_operations else None
     )
-    return GatewaySchema(
+    schema = GatewaySchema(
         limits=limits,
         query=Query,
         mutation=Mutation,
@@ -143,6 +151,8 @@ def build_schema(*, expose_sql_count: bool = False, limits: Limits | None = None
             batching_config=batching,
         ),
     )
+    install_policy(schema._schema)  # every root field behind its access rule (graph.access)
+    return schema
 
 
 def export_sdl() -> str:

@@ -1,6 +1,7 @@
 """Tables, the database engine and the statements that read them: all SQL lives here."""
 
 from models.activities import Activity
+from models.audit import AuditEvent
 from models.database import Database
 from models.mentors import ActivityType, Mentor
 from models.milestones import Milestone, MilestoneDefinition
@@ -10,6 +11,7 @@ from models.sync import IdempotencyRecord, SyncEvent
 __all__ = [
     "Activity",
     "ActivityType",
+    "AuditEvent",
     "Database",
     "IdempotencyRecord",
     "Mentor",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlmodel import Field, SQLModel, col
 
 from models.types import UTCDateTime, utcnow
@@ -35,12 +35,17 @@ def all_mentor_ids() -> Select[str]:
     return select(col(Mentor.id))
 
 
-def mentor_page(*, offset: int, limit: int) -> Select[Mentor]:
-    return select(Mentor).order_by(Mentor.id).offset(offset).limit(limit)
+def _only(mentor_id: str | None) -> ColumnElement[bool]:
+    return col(Mentor.id) == mentor_id if mentor_id is not None else true()
 
 
-def mentor_count() -> Select[int]:
-    return select(func.count()).select_from(Mentor)
+def mentor_page(*, offset: int, limit: int, only: str | None = None) -> Select[Mentor]:
+    """A page of mentors by id; `only` one of them (a mentor listing themselves)."""
+    return select(Mentor).where(_only(only)).order_by(Mentor.id).offset(offset).limit(limit)
+
+
+def mentor_count(*, only: str | None = None) -> Select[int]:
+    return select(func.count()).select_from(Mentor).where(_only(only))
 
 
 def activity_type_page(*, offset: int, limit: int) -> Select[ActivityType]:

@@ -74,22 +74,29 @@ def statuses_of(mentor_ids: Sequence[str]) -> Select[MentorStatus]:
     return select(MentorStatus).where(col(MentorStatus.mentor_id).in_(mentor_ids))
 
 
-def _status_filter(status: str | None) -> ColumnElement[bool]:
-    return col(MentorStatus.status) == status if status is not None else true()
+def _status_filter(status: str | None, mentor_id: str | None) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [true()]
+    if status is not None:
+        conditions.append(col(MentorStatus.status) == status)
+    if mentor_id is not None:
+        conditions.append(col(MentorStatus.mentor_id) == mentor_id)
+    return and_(*conditions)
 
 
-def status_page(*, status: str | None, offset: int, limit: int) -> Select[MentorStatus]:
+def status_page(
+    *, status: str | None, offset: int, limit: int, mentor_id: str | None = None
+) -> Select[MentorStatus]:
     return (
         select(MentorStatus)
-        .where(_status_filter(status))
+        .where(_status_filter(status, mentor_id))
         .order_by(MentorStatus.mentor_id)
         .offset(offset)
         .limit(limit)
     )
 
 
-def status_count(*, status: str | None) -> Select[int]:
-    return select(func.count()).select_from(MentorStatus).where(_status_filter(status))
+def status_count(*, status: str | None, mentor_id: str | None = None) -> Select[int]:
+    return select(func.count()).select_from(MentorStatus).where(_status_filter(status, mentor_id))
 
 
 # --- pause records ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tests.resolver_calls import Calls, count_resolvers
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 # Rows the migrations seed (activity types, milestone catalogue) survive between tests.
 DATA_TABLES = (
+    "audit_events",
     "activity",
     "sync_event",
     "idempotency_record",

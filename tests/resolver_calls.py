@@ -18,6 +18,7 @@ from graphql.execution.executor import Executor
 from api.app import create_app
 from api.settings import Settings
 from models.database import Database
+from tests.tokens import with_auth_if_production
 
 
 class Calls:
@@ -69,10 +70,14 @@ def accepted(body: dict[str, Any], calls: Calls) -> None:
 
 @asynccontextmanager
 async def serving(database: Database, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on an app built with these settings (over the test's fresh database)."""
+    """A client on an app built with these settings (over the test's fresh database); in
+    production, an admin's (tests/tokens.py)."""
+    headers = with_auth_if_production(settings)
     app = create_app(Settings(database_url=database.url, expose_sql_count=True, **settings))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as client:
         client.app = app  # type: ignore[attr-defined]  # for tests that reach into its state
         yield client
     await app.state.database.dispose()

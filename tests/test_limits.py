@@ -10,6 +10,7 @@ import pytest
 
 from api.rest.table import ROUTES
 from api.settings import Settings
+from auth.principal import DEVELOPMENT_ADMIN
 from domain.validation import NUL_PROBLEM
 from graph.broker import broker_for
 from graph.context import Context, GraphConfig
@@ -183,7 +184,12 @@ async def test_the_rest_layer_refuses_nul_a_contract_let_through(
     """A contract without the pattern is still safe: the prepared operation checks too."""
     route = next(r for r in ROUTES if r.method == "PUT" and r.path.endswith("pause-records/{id}"))
     operation = PreparedOperation(build_schema(), route.operation)
-    context = Context(database=database, config=GraphConfig(), broker=broker_for(database.url))
+    context = Context(
+        database=database,
+        config=GraphConfig(),
+        broker=broker_for(database.url),
+        principal=DEVELOPMENT_ADMIN,
+    )
     variables = {"id": "p1", "input": {"reason": "a\x00b"}}
     outcome = await operation.run(context, variables)
     await context.close()

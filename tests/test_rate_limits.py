@@ -29,6 +29,7 @@ from models.database import Database
 from tests.live import free_port, running_server
 from tests.resolver_calls import Calls
 from tests.tcp_proxy import TcpProxy
+from tests.tokens import with_auth_if_production
 
 LIMIT = 3
 REST = "/api/v1/mentor-statuses"
@@ -43,6 +44,7 @@ async def clients(
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
     """One client per peer address, all on one app limited to LIMIT requests a minute."""
     settings.setdefault("rate_limit", f"{LIMIT}/minute")
+    headers = with_auth_if_production(settings)
     app = create_app(Settings(database_url=database.url, expose_sql_count=True, **settings))
     async with AsyncExitStack() as stack:
         opened = [
@@ -50,6 +52,7 @@ async def clients(
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app, client=(peer, 4711)),
                     base_url="http://test",
+                    headers=headers,
                 )
             )
             for peer in peers

@@ -22,6 +22,8 @@ PROBLEM_JSON = "application/problem+json"
 
 TITLES = {
     400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
@@ -65,6 +67,20 @@ def problem_response(
     code: str | None = None,
 ) -> Response:
     """An RFC 9457 problem details response (`code` is an extension member, as the RFC allows)."""
+    body = problem_body(status, detail, errors=errors, code=code)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    errors: Sequence[Mapping[str, str]] | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
+    """The members of a problem details document."""
     slug = TITLES.get(status, "error").lower().replace(" ", "-")
     body: dict[str, Any] = {
         "type": f"urn:mentor-gateway:problem:{slug}",
@@ -76,9 +92,7 @@ def problem_response(
         body["errors"] = list(errors)
     if code:
         body["code"] = code
-    return Response(
-        orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
-    )
+    return body
 
 
 def _field_name(location: Sequence[Any]) -> str:

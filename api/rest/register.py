@@ -24,6 +24,7 @@ from api.rest.problems import Problem, problem_response, unavailable_problem
 from api.rest.route import RestRoute, camel, operation_variables
 from domain.idempotency import MAX_KEY_LENGTH
 from domain.validation import NO_NUL_PATTERN
+from graph.access import FORBIDDEN, UNAUTHENTICATED
 from graph.context import Context
 from graph.cost import QUERY_TOO_COSTLY
 from graph.executor import Outcome, PreparedOperation
@@ -34,6 +35,8 @@ from models.database import SERVICE_UNAVAILABLE
 ContextFactory = Callable[[HTTPConnection], Context]
 
 HTTP_STATUS = {
+    UNAUTHENTICATED: 401,
+    FORBIDDEN: 403,
     "NOT_FOUND": 404,
     "BAD_USER_INPUT": 422,
     "GRAPHQL_VALIDATION_FAILED": 422,
@@ -53,6 +56,8 @@ ETAG_KEY = "_etag"  # documents select `_etag: etag`; it leaves as the ETag head
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": description}
     for status, description in (
+        (401, "No bearer token, or one that is not valid (`WWW-Authenticate` says which)"),
+        (403, "The caller's role may not do this, or not to this mentor (`FORBIDDEN`)"),
         (404, "No such record"),
         (409, "Conflicts with the current state"),
         (412, "If-Match does not match the current ETag"),
@@ -95,6 +100,11 @@ def _error_response(outcome: Outcome) -> Response:
     errors = [{"field": _rest_name(name), "message": text} for name, text in fields.items()]
     if status == 500:
         return problem_response(500, error.message)
+    if code == UNAUTHENTICATED:
+        headers = {"WWW-Authenticate": "Bearer"}
+        return problem_response(401, error.message, code=code, headers=headers)
+    if code == FORBIDDEN:
+        return problem_response(403, error.message, code=code)
     if code == SERVICE_UNAVAILABLE:
         return unavailable_problem(error.message)
     if code == TIMEOUT:  # a limit, named like the GraphQL error, so clients can tell it apart

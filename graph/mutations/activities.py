@@ -6,6 +6,7 @@ import strawberry
 
 from domain import clock
 from domain.ledger import MAX_BATCH, record_activities
+from graph.audit import audited
 from graph.info import Info
 from graph.types.activity import Activity, RecordActivitiesPayload, RecordActivityInput
 
@@ -20,6 +21,7 @@ class ActivityMutations:
         activity = input.to_domain()
         async with info.context.unit_of_work() as session:
             await record_activities(session, [activity], now=clock.now())
+            audited(info, session, "Activity", activity.id)
         return Activity.from_input(activity)
 
     @strawberry.mutation(
@@ -32,6 +34,7 @@ class ActivityMutations:
         activities = [item.to_domain() for item in input]
         async with info.context.unit_of_work() as session:
             counts = await record_activities(session, activities, now=clock.now())
+            audited(info, session, "Activity", *(activity.id for activity in activities))
         return RecordActivitiesPayload(
             inserted=counts.inserted,
             updated=counts.updated,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from domain import milestone_admin, milestones
+from graph.audit import audited
 from graph.info import Info
 from graph.inputs import keep_unset, not_null
 from graph.mutations.statuses import IfMatch
@@ -81,6 +82,7 @@ class MilestoneMutations:
             await milestones.detect_from_summary(
                 session, input.to_summary(), tz=info.context.config.timezone
             )
+            audited(info, session, "Mentor", input.mentor_id)  # whose milestones (graph.audit)
         return MilestoneDetection(
             milestones=await info.context.loaders.milestones_of.load((input.mentor_id, None))
         )
@@ -98,6 +100,7 @@ class MilestoneMutations:
                 achieved_at=keep_unset(input.achieved_at),
                 if_match=if_match,
             )
+            audited(info, session, "Milestone", id)
         found = await info.context.loaders.milestone.load(id)
         assert found is not None
         return found
@@ -108,4 +111,5 @@ class MilestoneMutations:
     ) -> DeletedMilestone:
         async with info.context.unit_of_work() as session:
             await milestone_admin.delete_milestone(session, milestone_id=id, if_match=if_match)
+            audited(info, session, "Milestone", id)
         return DeletedMilestone(deleted=True, id=id)

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from domain import mentors, statuses
+from graph.audit import audited
 from graph.info import Info
 from graph.inputs import (
     CreateMentorInput,
@@ -46,6 +47,7 @@ class StatusMutations:
     async def create_mentor(self, info: Info, input: CreateMentorInput) -> Mentor:
         async with info.context.unit_of_work() as session:
             row = await mentors.create_mentor(session, mentor_id=input.id, name=input.name)
+            audited(info, session, "Mentor", row.id)
         return Mentor.from_row(row)
 
     @strawberry.mutation(description="Start tracking a mentor's status.")
@@ -56,6 +58,7 @@ class StatusMutations:
             row = await statuses.create_status(
                 session, mentor_id=input.mentor_id, changes=input.to_changes()
             )
+            audited(info, session, "MentorStatus", row.mentor_id)
         return MentorStatus.from_row(row)
 
     @strawberry.mutation(description="Change a status (through the state machine) or its details.")
@@ -70,6 +73,7 @@ class StatusMutations:
             row = await statuses.update_status(
                 session, mentor_id=mentor_id, changes=input.to_changes(), if_match=if_match
             )
+            audited(info, session, "MentorStatus", row.mentor_id)
         return MentorStatus.from_row(row)
 
     @strawberry.mutation(description="Stop tracking a status; an open pause is closed first.")
@@ -81,6 +85,7 @@ class StatusMutations:
     ) -> DeletedMentorStatus:
         async with info.context.unit_of_work() as session:
             await statuses.delete_status(session, mentor_id=mentor_id, if_match=if_match)
+            audited(info, session, "MentorStatus", mentor_id)
         return DeletedMentorStatus(deleted=True, mentor_id=mentor_id)
 
     @strawberry.mutation(description="Pause a mentor by opening a pause record.")
@@ -89,6 +94,7 @@ class StatusMutations:
             row = await statuses.open_pause(
                 session, mentor_id=input.mentor_id, details=input.to_details()
             )
+            audited(info, session, "PauseRecord", row.id)
         return PauseRecord.from_row(row)
 
     @strawberry.mutation(
@@ -105,6 +111,7 @@ class StatusMutations:
             row = await statuses.update_pause(
                 session, record_id=id, changes=input.to_changes(), if_match=if_match
             )
+            audited(info, session, "PauseRecord", row.id)
         return PauseRecord.from_row(row)
 
     @strawberry.mutation(description="Delete a closed pause record (close an active one first).")
@@ -116,4 +123,5 @@ class StatusMutations:
     ) -> DeletedPauseRecord:
         async with info.context.unit_of_work() as session:
             await statuses.delete_pause(session, record_id=id, if_match=if_match)
+            audited(info, session, "PauseRecord", id)
         return DeletedPauseRecord(deleted=True, id=id)

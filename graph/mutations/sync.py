@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from domain import sync
+from graph.audit import audited
 from graph.info import Info
 from graph.inputs import StatusEventInput, UpdateSyncEventInput, keep_unset, not_null
 from graph.mutations.statuses import IfMatch
@@ -42,6 +43,7 @@ class SyncMutations:
             row = await sync.submit_event(
                 session, input.to_submission(), idempotency_key=idempotency_key
             )
+            audited(info, session, "SyncEvent", row.id)
         return SyncEvent.from_row(row)
 
     @strawberry.mutation(description="Acknowledge a sync event or change its note.")
@@ -56,6 +58,7 @@ class SyncMutations:
                 reason=keep_unset(input.reason),
                 if_match=if_match,
             )
+            audited(info, session, "SyncEvent", row.id)
         return SyncEvent.from_row(row)
 
     @strawberry.mutation(description="Remove a sync event from the log (the status stays).")
@@ -64,4 +67,5 @@ class SyncMutations:
     ) -> DeletedSyncEvent:
         async with info.context.unit_of_work() as session:
             deleted_at = await sync.delete_event(session, event_id=id, if_match=if_match)
+            audited(info, session, "SyncEvent", id)
         return DeletedSyncEvent(deleted=True, id=id, deleted_at=deleted_at)

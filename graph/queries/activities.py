@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.access import visible_mentor
 from graph.info import Info
 from graph.mentor_scope import require_mentor
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
@@ -27,12 +28,11 @@ class ActivityQueries:
         mentor_id: strawberry.ID | None = None,
     ) -> Connection[Activity]:
         await require_mentor(info.context, mentor_id)
+        shown = visible_mentor(info.context, mentor_id)
         return await paged(
             info.context,
             Window.from_args(first, after),
-            rows=lambda offset, limit: activity_page(
-                mentor_id=mentor_id, offset=offset, limit=limit
-            ),
-            count=activity_count(mentor_id=mentor_id),
+            rows=lambda offset, limit: activity_page(mentor_id=shown, offset=offset, limit=limit),
+            count=activity_count(mentor_id=shown),
             convert=Activity.from_row,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.access import visible_mentor
 from graph.info import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
 from graph.queries.lists import paged
@@ -26,11 +27,12 @@ class MentorQueries:
     async def mentors(
         self, info: Info, first: First = DEFAULT_PAGE_SIZE, after: After = None
     ) -> Connection[Mentor]:
+        only = visible_mentor(info.context, None)
         return await paged(
             info.context,
             Window.from_args(first, after),
-            rows=lambda offset, limit: mentor_page(offset=offset, limit=limit),
-            count=mentor_count(),
+            rows=lambda offset, limit: mentor_page(offset=offset, limit=limit, only=only),
+            count=mentor_count(only=only),
             convert=Mentor.from_row,
         )
 

@@ -9,6 +9,7 @@ import strawberry
 
 from domain.milestone_admin import achieved_window
 from domain.milestones import MilestoneStatus, MilestoneType
+from graph.access import visible_mentor
 from graph.info import Info
 from graph.mentor_scope import require_mentor
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
@@ -53,7 +54,8 @@ class MilestoneQueries:
         status: MilestoneState | None = None,
     ) -> Connection[Milestone]:
         await require_mentor(info.context, mentor_id)
-        where = MilestoneFilter(mentor_id=mentor_id, type=type, status=status)
+        shown = visible_mentor(info.context, mentor_id)
+        where = MilestoneFilter(mentor_id=shown, type=type, status=status)
         return await milestone_list(info, where, Window.from_args(first, after))
 
     @strawberry.field(

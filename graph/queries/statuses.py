@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from graph.access import visible_mentor
 from graph.info import Info
 from graph.mentor_scope import require_mentor
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
@@ -44,11 +45,14 @@ class StatusQueries:
         after: After = None,
         status: MentorStatusValue | None = None,
     ) -> Connection[MentorStatus]:
+        mentor_id = visible_mentor(info.context, None)
         return await paged(
             info.context,
             Window.from_args(first, after),
-            rows=lambda offset, limit: status_page(status=status, offset=offset, limit=limit),
-            count=status_count(status=status),
+            rows=lambda offset, limit: status_page(
+                status=status, offset=offset, limit=limit, mentor_id=mentor_id
+            ),
+            count=status_count(status=status, mentor_id=mentor_id),
             convert=MentorStatus.from_row,
         )
 
@@ -71,7 +75,9 @@ class StatusQueries:
     ) -> Connection[PauseRecord]:
         await require_mentor(info.context, mentor_id)
         now: datetime | None = utcnow() if overdue else None
-        where = PauseRecordFilter(mentor_id=mentor_id, is_active=is_active, overdue_at=now)
+        where = PauseRecordFilter(
+            mentor_id=visible_mentor(info.context, mentor_id), is_active=is_active, overdue_at=now
+        )
         return await paged(
             info.context,
             Window.from_args(first, after),

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from graph.access import visible_mentor
 from graph.info import Info
 from graph.mentor_scope import require_mentor
 from graph.pagination import DEFAULT_PAGE_SIZE, After, Connection, First, Window
@@ -33,7 +34,9 @@ class SyncQueries:
         ] = False,
     ) -> Connection[SyncEvent]:
         await require_mentor(info.context, mentor_id)
-        where = SyncEventFilter(mentor_id=mentor_id, acknowledged=acknowledged)
+        where = SyncEventFilter(
+            mentor_id=visible_mentor(info.context, mentor_id), acknowledged=acknowledged
+        )
         return await paged(
             info.context,
             Window.from_args(first, after),

@@ -16,6 +16,7 @@ import pytest
 from api.app import create_app
 from api.graphql import UNPKG_ASSETS, offline_graphiql_html
 from api.settings import Settings
+from tests.tokens import TEST_SECRET, bearer
 
 # What a browser accepts for each kind of asset the pages reference.
 CONTENT_TYPES = {
@@ -117,11 +118,16 @@ async def test_swagger_ui_loads_every_asset_from_the_app(page_client: httpx.Asyn
 
 async def test_pages_are_off_in_production(tmp_path: Path) -> None:
     settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db", environment="production"
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db",
+        environment="production",
+        auth_jwt_secret=TEST_SECRET,
     )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    # An admin's token: production serves no page to anyone (anonymous callers get 401).
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=bearer()
+    ) as client:
         graphiql = await client.get("/graphql", headers={"Accept": "text/html"})
         docs = await client.get("/docs")
         asset = await client.get("/graphql-assets/graphiql.min.js")

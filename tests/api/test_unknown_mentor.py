@@ -16,6 +16,7 @@ from graphql import GraphQLInputObjectType, GraphQLNonNull
 
 from api.rest.route import RestRoute
 from api.rest.table import ROUTES
+from auth.principal import DEVELOPMENT_ADMIN
 from graph.context import Context, GraphConfig
 from graph.schema import build_schema
 from models.database import Database
@@ -165,7 +166,12 @@ async def test_subscription_to_unknown_mentor_is_not_found(
     app: FastAPI, database: Database, field: str
 ) -> None:
     await make_mentor(database, id=KNOWN)
-    context = Context(database=app.state.database, config=GraphConfig(), broker=app.state.broker)
+    context = Context(
+        database=app.state.database,
+        config=GraphConfig(),
+        broker=app.state.broker,
+        principal=DEVELOPMENT_ADMIN,
+    )
     schema = build_schema()
     stream = await schema.subscribe(
         _with_variable(SUBSCRIPTIONS[field]), variable_values={"id": UNKNOWN}, context_value=context
