@@ -67,7 +67,6 @@ _REASONS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
     (jwt.InvalidIssuerError, "The token's issuer is not accepted"),
     (jwt.InvalidAudienceError, "The token's audience is not accepted"),
     (jwt.InvalidSignatureError, "The token's signature does not verify"),
-    (jwt.MissingRequiredClaimError, "The token lacks a required claim (exp, sub)"),
 )
 
 
@@ -111,7 +110,9 @@ class TokenVerifier:
                     "verify_aud": self.rules.audience is not None,
                 },
             )
-        except jwt.InvalidTokenError as error:
+        except jwt.MissingRequiredClaimError as error:
+            raise InvalidToken(f"The token lacks the {error.claim!r} claim") from None
+        except jwt.PyJWTError as error:  # InvalidKeyError too: a key that cannot verify it
             reason = next((text for kind, text in _REASONS if isinstance(error, kind)), None)
             raise InvalidToken(reason or "The token is not valid") from None
         subject = claims.get("sub")
