@@ -635,3 +635,23 @@ def test_a_root_field_without_a_rule_is_not_served() -> None:
     rules = {name: rule for name, rule in RULES.items() if name != "Query.mentors"}
     with pytest.raises(RuntimeError, match=r"no access rule for Query\.mentors"):
         install_policy(schema, rules)
+
+
+@in_module_loop
+async def test_development_pages_load_without_a_token_but_run_nothing(api: Api) -> None:
+    """GraphiQL and the REST docs hold no data: a browser loads them, then sends its token
+    from GraphiQL's headers pane. Everything they run needs one."""
+    page = await api.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    assert (await api.client.get("/docs")).status_code == 200
+    assert (await api.client.get("/openapi.json")).status_code == 200
+    introspection = await api.client.post(
+        "/graphql", json={"query": "{ __schema { queryType { name } } }"}
+    )
+    assert introspection.status_code == 401
+    smuggled = await api.client.get(
+        "/graphql", params={"query": "{ mentors { totalCount } }"}, headers={"Accept": "text/html"}
+    )
+    assert smuggled.status_code == 401
+    assert (await api.client.get("/no/such/path")).status_code == 401  # routes are not revealed
