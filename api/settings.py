@@ -66,6 +66,21 @@ class Settings(BaseSettings):
     auth_leeway_seconds: float = Field(default=30.0, ge=0, le=300)
     # An unknown `kid` refetches the JWKS at most once per this many seconds.
     auth_jwks_refetch_seconds: float = Field(default=30.0, gt=0)
+    # Operations (README "Deployment"): metrics, logs, CORS, shutdown. Tracing is configured by
+    # OpenTelemetry's own OTEL_* variables (api/tracing.py), not here.
+    metrics_enabled: bool = True
+    # Who may read /metrics in production: addresses/networks (`10.0.0.0/8`) and/or
+    # `token:<secret>` (sent as `Authorization: Bearer <secret>`), comma-separated.
+    metrics_allow: str = ""
+    log_format: Literal["text", "json"] | None = (
+        None  # None: text in development, json in production
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    cors_origins: str = (
+        ""  # comma-separated origins allowed to call from a browser; none by default
+    )
+    cors_allow_credentials: bool = False
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
 
     @field_validator("timezone")
     @classmethod
@@ -145,6 +160,14 @@ class Settings(BaseSettings):
     @property
     def auth_configured(self) -> bool:
         return self.auth_jwks_url is not None or self.auth_jwt_secret is not None
+
+    @property
+    def log_format_in_force(self) -> Literal["text", "json"]:
+        return self.log_format or ("json" if self.is_production else "text")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def rate_limit_policy(self) -> str | None:
