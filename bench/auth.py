@@ -24,7 +24,7 @@ from pathlib import Path
 
 from auth.jwks import JwksKeys
 from auth.tokens import ClaimRules, SharedSecret, TokenVerifier
-from bench.client import Connection
+from bench.side_by_side import ratio_table, seed_status, timed_requests
 from models.database import Database
 from models.migrate import migrate
 from tests.auth.keys import SECRET, ec_key, hs256_token, key_set, rsa_key, write_key_set
@@ -39,45 +39,12 @@ REQUESTS = {
         json.dumps({"query": f'{{ mentorStatus(mentorId: "{MENTOR}") {{ status }} }}'}).encode(),
     ),
 }
-ROUND = 20  # requests per server per turn
-WARM_UP_TURNS = 10
 
 
 async def _prepare(url: str) -> None:
     database = Database(url)
     await migrate(database)
     await database.dispose()
-
-
-async def _seed(base: str) -> None:
-    connection = Connection(base)
-    body = json.dumps({"mentor_id": MENTOR}).encode()
-    status, answer = await connection.request("POST", "/api/v1/mentor-statuses", body)
-    assert status == 201, answer
-    await connection.close()
-
-
-async def _requests(
-    servers: dict[str, tuple[str, dict[str, str]]], requests: int
-) -> dict[tuple[str, str], list[float]]:
-    """Milliseconds per request, by (server, request kind)."""
-    connections = {name: Connection(base) for name, (base, _) in servers.items()}
-    timings: dict[tuple[str, str], list[float]] = {}
-    for kind, (method, path, body) in REQUESTS.items():
-        for turn in range(-WARM_UP_TURNS, requests // ROUND):  # turns below 0 are not kept
-            for name, (_, headers) in servers.items():
-                connection, samples = connections[name], timings.setdefault((name, kind), [])
-                for _ in range(ROUND):
-                    started = time.perf_counter()
-                    status, answer = await connection.request(method, path, body, headers)
-                    elapsed = (time.perf_counter() - started) * 1000
-                    if status != 200 or b'"errors"' in answer:
-                        raise RuntimeError(f"{name}: {kind} answered {status}: {answer!r}")
-                    if turn >= 0:
-                        samples.append(elapsed)
-    for connection in connections.values():
-        await connection.close()
-    return timings
 
 
 async def _per_call(count: int, verify: Callable[[str], Awaitable[object]], token: str) -> float:
@@ -136,20 +103,12 @@ def main() -> None:
             env = {"ENVIRONMENT": "development", **env}
             base = stack.enter_context(running_server(url, env=env))
             servers[name] = (base, {"Authorization": f"Bearer {token}"} if token else {})
-        asyncio.run(_seed(servers["no auth"][0]))
-        timings = asyncio.run(_requests(servers, args.requests))
+        asyncio.run(seed_status(servers["no auth"][0], MENTOR))
+        timings = asyncio.run(timed_requests(servers, REQUESTS, args.requests))
 
     names = list(configurations)
     print(f"\n{args.requests} sequential requests per cell, p50 ms (ratio to no auth)\n")
-    print("| request | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 1) + "|")
-    for kind in REQUESTS:
-        baseline = statistics.median(timings[(names[0], kind)])
-        cells = [f"{baseline:.3f}"]
-        for name in names[1:]:
-            p50 = statistics.median(timings[(name, kind)])
-            cells.append(f"{p50:.3f} ({p50 / baseline:.2f}x, {1000 * (p50 - baseline):+.0f} µs)")
-        print(f"| {kind} | " + " | ".join(cells) + " |")
+    print(ratio_table(names, REQUESTS, timings))
 
     costs = asyncio.run(_verifications(jwks_file.as_uri(), tokens, args.verifications))
     print(f"\nTokenVerifier.verify, in process, median of {args.verifications // 100} x 100\n")

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 
@@ -29,10 +30,12 @@ def running_server(
     workers: int = 1,
     env: Mapping[str, str] | None = None,
     stop_timeout: float = 10.0,
+    output: IO[bytes] | int | None = None,
 ) -> Iterator[str]:
     """Start `uvicorn <app> --factory` (`workers` processes) on a free port; yields its base URL
     once `/healthz` answers (waiting up to `timeout` seconds). `env` adds to the environment the
-    server inherits; `stop_timeout` is how long it may take to stop."""
+    server inherits; `stop_timeout` is how long it may take to stop; `output` takes the server's
+    stdout and stderr (default: this process's)."""
     port = free_port()
     environment = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
     command = [
@@ -49,7 +52,7 @@ def running_server(
         "warning",
         *(["--workers", str(workers)] if workers > 1 else []),
     ]
-    process = subprocess.Popen(command, env=environment)
+    process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
