@@ -15,15 +15,20 @@ from starlette.staticfiles import StaticFiles
 
 from api.authentication import PRINCIPAL_KEY, Authenticator, authenticate
 from api.graphql import GRAPHIQL_ASSETS_DIR, GRAPHIQL_ASSETS_PATH, graphql_router
+from api.headers import secure_responses
+from api.logs import log_requests
+from api.metrics import install_metrics
 from api.middleware import limit_body_size
 from api.ratelimit import limit_rate
 from api.rest.problems import document_problems, install_problem_handlers, unavailable_problem
 from api.rest.register import build_router
 from api.rest.table import ROUTES
 from api.settings import Settings
-from api.websockets import WebSocketLimits
+from api.tracing import install_tracing
+from api.websockets import WebSocketLimits, going_away_on_stop_signals
 from graph.broker import broker_for
 from graph.context import Context, GraphConfig
+from graph.errors import REQUEST_ID_KEY
 from graph.schema import build_schema
 from models.database import Database, database_unavailable
 
@@ -51,8 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def make_context(connection: HTTPConnection) -> Context:
         # The middleware's principal; a websocket's comes later, from its connection_init.
-        principal = connection.scope.get("state", {}).get(PRINCIPAL_KEY)
-        return Context(database=database, config=config, broker=broker, principal=principal)
+        state = connection.scope.get("state", {})
+        return Context(
+            database=database,
+            config=config,
+            broker=broker,
+            principal=state.get(PRINCIPAL_KEY),
+            request_id=state.get(REQUEST_ID_KEY),  # api/logs.py: the X-Request-ID returned
+        )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Start-up objects (schema, routes, prepared documents) live as long as the process:
         # keeping them out of the collector's passes shortens its pauses (docs/performance.md: p99).
         gc.freeze()
-        yield
+        # Shutdown: the stop signal has the websockets closed 1001 as it begins (uvicorn would
+        # close them 1012 before this lifespan hears of it); the server lets in-flight requests
+        # finish (SHUTDOWN_GRACE_SECONDS, api/cli.py); then the broker and the pools go.
+        with going_away_on_stop_signals():
+            yield
         await broker.stop()
         await database.dispose()
 
@@ -76,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker
     app.state.graph_config = config
     app.state.authenticator = authenticator
+    # OTEL_* variables: a span around every middleware (it wraps the whole stack, wherever called).
+    install_tracing(app, schema=schema, database=database)
     install_problem_handlers(app)
     limit_body_size(app, settings.max_body_bytes)
     authenticate(app, authenticator, development=not settings.is_production)
@@ -86,6 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         key_prefix=settings.rate_limit_key_prefix,
         trusted_proxy_header=settings.trusted_proxy_header,
     )
+    # CORS after the rate limit and authentication, so it answers preflights (no token) before
+    # them; the security headers and the access log wrap even the error handler's 500s.
+    secure_responses(app, settings)
+    log_requests(app, settings)
+    # Outside the rate limit and authentication: counts and times their refusals too, and
+    # answers scrapes itself (METRICS_ALLOW, not a JWT).
+    install_metrics(app, settings=settings, schema=schema, database=database)
     document_problems(app)
     app.include_router(
         graphql_router(

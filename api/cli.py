@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import re
+import signal
+import sys
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from api.authentication import AuthNotConfigured, require_auth_in_production
 from api.importer import import_command
+from api.logs import configure_logging
+from api.metrics import multiprocess_directory
 from api.settings import Settings
 from auth.principal import Role
 from auth.tokens import mint_token
@@ -46,6 +53,19 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
         await database.dispose()
 
 
+def _stopped(number: int, frame: FrameType | None) -> None:
+    """SIGTERM outside uvicorn's handler: just before it serves, and when it raises the signal
+    again after its graceful shutdown, for the handler it replaced. That would be the default,
+    death by the signal (status 143); a stop that was asked for is a clean exit, status 0.
+    Still at once, as the default is: everything is done (the lifespan's shutdown too), but a
+    request cancelled at the end of the grace period may hold a database driver's thread, which
+    an orderly interpreter exit would wait for. (`--workers`: uvicorn's supervisor takes
+    SIGTERM itself and exits 0 once its workers have.)"""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -61,30 +81,42 @@ def serve(
     except AuthNotConfigured as error:
         typer.echo(f"mentor-gateway: {error}", err=True)
         raise typer.Exit(2) from None
+    # uvicorn's lines in the app's format too (api/logs.py); the app logs each request itself,
+    # so uvicorn's access log is off, and no `server: uvicorn` banner names what to attack.
+    configure_logging(settings.log_format_in_force, settings.log_level)
+    logs: dict[str, Any] = {"log_config": None, "access_log": False, "server_header": False}
     asyncio.run(_prepare(settings, demo=demo))
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql   REST docs: http://{host}:{port}/docs")
     # uvicorn would otherwise buffer websocket frames up to 16 MB before the app's own check.
     ws_max_size = settings.ws_max_message_bytes
+    # On SIGTERM uvicorn stops listening, lets in-flight requests run this long, then cancels
+    # them (README "Deployment"). It annotates int, but waits with asyncio.wait_for: any float.
+    grace: int = settings.shutdown_grace_seconds  # type: ignore[assignment]
+    signal.signal(signal.SIGTERM, _stopped)  # here: a serve refused above leaves it as it was
     if workers > 1:
         # Each worker builds its own app from the environment, so pass the URL on through it.
-        import os
-
         os.environ["DATABASE_URL"] = settings.database_url
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            ws_max_size=ws_max_size,
-        )
+        # One /metrics for all of them: prometheus-client's multiprocess mode (api/metrics.py).
+        with multiprocess_directory() if settings.metrics_enabled else nullcontext():
+            uvicorn.run(
+                "api.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                ws_max_size=ws_max_size,
+                timeout_graceful_shutdown=grace,
+                **logs,
+            )
         return
     from api.app import create_app
 
     app = create_app(settings)
     # Start-up objects live forever: keeping them out of GC passes cuts p99 (docs/performance.md).
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, ws_max_size=ws_max_size)
+    uvicorn.run(
+        app, host=host, port=port, ws_max_size=ws_max_size, timeout_graceful_shutdown=grace, **logs
+    )
 
 
 @cli.command()

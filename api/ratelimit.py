@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.encoding import dump_json
+from api.metrics import RATE_LIMITED_REQUESTS
 from api.rest.problems import problem_response
 
 logger = logging.getLogger("mentor_gateway.ratelimit")
@@ -197,6 +198,7 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         if not quota.allowed:
+            RATE_LIMITED_REQUESTS.inc()
             await self.refuse(scope, receive, send, quota)
             return
         fields = [

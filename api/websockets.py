@@ -33,6 +33,11 @@ ended, their contexts closed, and the socket is closed with 4403 "Token expired"
 reconnects with a fresh token. Without auth settings (development) everyone is DEVELOPMENT_ADMIN,
 whose token never expires: no payload is needed and no timer runs.
 
+A stopping server (SIGTERM or SIGINT) closes every open socket with 1001 "going away" as its
+shutdown begins, and any socket opened in the moment before it stops listening: see
+`going_away_on_stop_signals` for why that takes a signal hook. Their operations end (contexts
+closed) like those of a socket the client closed; clients reconnect, to another instance.
+
 The upgrade request's own `Authorization` header is deliberately not a fallback: browsers cannot
 send it, so it would be a second way in for other clients only, with its own precedence questions
 (both sent, and different?) and a token in handshake logs; one place, the one graphql-ws clients
@@ -43,11 +48,14 @@ a reason naming the payload.
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 import time
-from collections.abc import AsyncGenerator, Mapping
-from contextlib import aclosing, suppress
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from contextlib import aclosing, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, ClassVar
 
 import orjson
@@ -73,6 +81,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from api.authentication import Authenticator
+from api.metrics import WEBSOCKET_CONNECTIONS
 from auth.principal import Principal
 from auth.tokens import InvalidToken
 from graph.context import Context
@@ -82,6 +91,8 @@ CLOSE_INVALID_MESSAGE = 4400
 CLOSE_TOO_MANY_CONNECTIONS = 4429
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_FORBIDDEN = 4403
+CLOSE_GOING_AWAY = 1001  # RFC 6455 section 7.4.1: "such as a server going down"
+GOING_AWAY_REASON = "Server shutting down"
 # RFC 6455 section 5.5: a close frame's payload is at most 125 bytes, 2 of them the code.
 MAX_CLOSE_REASON_BYTES = 123
 NO_TOKEN_REASON = 'Forbidden: send {"Authorization": "Bearer <token>"} in connection_init'
@@ -111,10 +122,80 @@ class ConnectionSlots:
         if self.open >= self.limit:
             return False
         self.open += 1
+        WEBSOCKET_CONNECTIONS.inc()
         return True
 
     def give_back(self) -> None:
         self.open -= 1
+        WEBSOCKET_CONNECTIONS.dec()
+
+
+class OpenConnections:
+    """The process's open connections, every app's (a stop signal is the process's), so that a
+    stopping server can close them all with 1001 "going away"."""
+
+    def __init__(self) -> None:
+        self.handlers: set[BoundedTransportWSHandler] = set()
+        self.going_away = False
+        self._closing: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
+
+    def go_away(self) -> None:
+        """Close every open connection with 1001 (concurrently: a client that reads slowly
+        holds up only its own), and from now on each new one as soon as it opens."""
+        self.going_away = True
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self._close_all())
+
+    async def _close_all(self) -> None:
+        await asyncio.gather(*(handler.go_away() for handler in list(self.handlers)))
+
+
+OPEN_CONNECTIONS = OpenConnections()
+# The signals servers stop on (uvicorn's HANDLED_SIGNALS, less Windows' SIGBREAK).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def going_away_on_stop_signals() -> Iterator[None]:
+    """While open (the app's lifespan), a stop signal first has the process's websockets closed
+    with 1001, then runs the handler the server installed for it, unchanged.
+
+    Why a signal hook: uvicorn's graceful shutdown (uvicorn/server.py `Server.shutdown`) stops
+    listening, then calls `shutdown()` on each connection, which lets an HTTP request finish but
+    closes a websocket at once with 1012 "service restart"; the app hears of the shutdown (the
+    lifespan's) only once every connection is gone. ASGI has no "shutdown begins" event, and
+    uvicorn leaves 1001 to the app (github.com/Kludex/uvicorn/pull/1753: "If the application
+    wants, it can send a websocket.close with 1001"), so the signal that begins it is the moment:
+    the sockets are closed on the loop's next turn, before uvicorn's next tick (0.1 s) acts on
+    the signal. A `uvicorn.Server` subclass would do the same in one process only: the workers
+    of `--workers N` each build uvicorn's own Server. This covers every way of running the app.
+
+    Only a handler that a server installed is wrapped (a Python callable, not Python's own
+    KeyboardInterrupt default), and only in the main thread (where signals are handled): under
+    a test harness nothing changes. The server's handlers are put back when this closes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    servers = {
+        number: handler
+        for number in STOP_SIGNALS
+        if callable(handler := signal.getsignal(number))
+        and handler is not signal.default_int_handler
+    }
+
+    def on_stop(number: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(OPEN_CONNECTIONS.go_away)  # a signal handler: not on the loop
+        servers[signal.Signals(number)](number, frame)
+
+    for number in servers:
+        signal.signal(number, on_stop)
+    try:
+        yield
+    finally:
+        for number, handler in servers.items():
+            if signal.getsignal(number) is on_stop:  # nobody has replaced it since
+                signal.signal(number, handler)
 
 
 class FrameRefused(Exception):
@@ -298,10 +379,22 @@ class BoundedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if not self.slots.take():
             await self.websocket.close(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections")
             return
+        OPEN_CONNECTIONS.handlers.add(self)
         try:
+            if OPEN_CONNECTIONS.going_away:  # opened after the stop signal: go elsewhere
+                await self.go_away()
+                return
             await super().handle()
         finally:
+            OPEN_CONNECTIONS.handlers.discard(self)
             self.slots.give_back()
+
+    async def go_away(self) -> None:
+        """Close with 1001: the server is stopping. `handle` then ends as for a client's close
+        (its operations ended, their contexts closed)."""
+        # The client may have gone meanwhile (Starlette: WebSocketDisconnect; uvicorn: OSError).
+        with suppress(WebSocketDisconnect, OSError, RuntimeError):
+            await self.websocket.close(CLOSE_GOING_AWAY, GOING_AWAY_REASON)
 
     async def shutdown(self) -> None:
         if self._expiry is not None:

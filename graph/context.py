@@ -67,6 +67,7 @@ class Context(BaseContext):
             config=self.config,
             broker=self.broker,
             principal=self.principal,
+            request_id=self.request_id,  # the connection's: its log lines carry the same id
         )
         context.request = self.request
         context.connection_params = self.connection_params

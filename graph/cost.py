@@ -68,6 +68,7 @@ from graphql.type.introspection import introspection_types
 from strawberry.extensions import SchemaExtension
 
 from graph.arguments import PAGE_SIZE_ARGUMENT, OperationInputs, as_int
+from graph.metrics import COST_REJECTED
 from graph.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from graph.validated import refuse, validated
 
@@ -277,6 +278,7 @@ def check_cost(
     cost = operation_cost(schema, document, operation_name, variables)
     if cost <= max_cost:
         return CostCheck(cost, None)
+    COST_REJECTED.inc()
     error = GraphQLError(
         f"The operation costs {cost:,}; at most {max_cost:,} is allowed. Ask for smaller pages"
         " (`first`) or fewer nested lists, or send several requests.",

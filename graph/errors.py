@@ -2,8 +2,12 @@
 
 Domain errors keep their message (written for clients); a database outage, wherever it
 surfaced, is `SERVICE_UNAVAILABLE` (logged once per outage, not per error); anything else is
-logged with a request id and replaced by a generic message, so no stack trace or SQL ever
-reaches a client.
+logged with the request's id and replaced by a generic message quoting it, so no stack trace
+or SQL ever reaches a client.
+
+The request's id, and the operation's name, live in the log context (structlog contextvars):
+api/logs.py binds the id for each request, `ErrorCodes` and the REST executor the name, and every
+line logged while serving the request (its access line too) carries both.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import structlog
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
@@ -23,8 +28,22 @@ from models.database import database_unavailable
 logger = logging.getLogger("mentor_gateway.errors")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+REQUEST_ID_KEY = "request_id"  # in the log context (and the ASGI scope's `state`: api/logs.py)
+OPERATION_KEY = "graphql_operation"
 # graphql-core's only signal that MaxTokensLimiter stopped the parser is this message.
 _TOKEN_LIMIT = "Syntax Error: Document contains more than"
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served (api/logs.py), None outside one."""
+    request_id = structlog.contextvars.get_contextvars().get(REQUEST_ID_KEY)
+    return request_id if isinstance(request_id, str) else None
+
+
+def name_operation(name: str | None) -> None:
+    """Name the GraphQL operation being run in this request's log lines (its access line)."""
+    if name:
+        structlog.contextvars.bind_contextvars(**{OPERATION_KEY: name})
 
 
 def _code_of(error: GraphQLError) -> str:
@@ -68,7 +87,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
     code = extensions.get("code") or _code_of(error)
     message = error.message
     if code == INTERNAL:
-        request_id = uuid.uuid4().hex[:12]
+        request_id = current_request_id() or uuid.uuid4().hex[:12]
         logger.error("unexpected error (request id %s)", request_id, exc_info=error.original_error)
         message = f"Unexpected error; quote request id {request_id} when reporting it."
         extensions = {"requestId": request_id}
@@ -87,7 +106,12 @@ def with_code(error: GraphQLError) -> GraphQLError:
 
 
 class ErrorCodes(SchemaExtension):
-    """Codes (and, where needed, masks) every error of the operation."""
+    """Codes (and, where needed, masks) every error of the operation, and names the operation
+    in the request's log lines."""
+
+    def on_execute(self) -> Iterator[None]:
+        name_operation(self.execution_context.operation_name)
+        yield
 
     def on_operation(self) -> Iterator[None]:
         yield

@@ -27,9 +27,11 @@ from graphql import (
 from graph.arguments import text_in_variables
 from graph.context import Context
 from graph.cost import check_cost
-from graph.errors import with_code
+from graph.errors import name_operation, with_code
 from graph.limits import Limits, timeout_error
+from graph.metrics import ANONYMOUS, NAMES, count
 from graph.schema import GatewaySchema
+from graph.tracing import OperationLabel, operation_span, record_errors
 
 
 class InvalidDocument(ValueError):
@@ -70,9 +72,30 @@ class PreparedOperation:
             raise InvalidDocument("the document must hold exactly one operation")
         self.operation = operation
         self.is_mutation = operation.operation is OperationType.MUTATION
+        # Its tracer and metrics are read per run: the app turns them on after building its routes.
+        self._gateway = schema if isinstance(schema, GatewaySchema) else None
+        name = operation.name.value if operation.name else None
+        self.label = OperationLabel.of(operation.operation.value, name)
+        # Admitted at start-up, before any client's name (graph.metrics).
+        self.metrics_name = NAMES.label(name) if name else ANONYMOUS
 
     async def run(self, context: Context, variables: dict[str, Any]) -> Outcome:
+        """`_run`, in the operation's span (as on /graphql) when the schema is traced, and
+        counted as on /graphql when the schema counts operations (graph.metrics)."""
+        tracer = self._gateway.tracer if self._gateway is not None else None
+        if tracer is None:
+            outcome = await self._run(context, variables)
+        else:
+            with operation_span(tracer, self.label) as span:
+                outcome = await self._run(context, variables)
+                record_errors(span, outcome.errors)
+        if self._gateway is not None and self._gateway.metrics:
+            count(self.metrics_name, self.operation.operation.value, outcome.errors)
+        return outcome
+
+    async def _run(self, context: Context, variables: dict[str, Any]) -> Outcome:
         """Execute with these variables; past the timeout, cancel (rolling back) and say so."""
+        name_operation(self.operation.name.value if self.operation.name else None)  # in the logs
         # As /graphql does (graph.arguments, graph.cost), before any resolver.
         refused = (
             text_in_variables(self._schema, self.operation, variables)

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from opentelemetry.trace import Tracer
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.schema.schema import StreamResult
@@ -21,6 +22,7 @@ from graph.cost import QueryCost
 from graph.diagnostics import SqlStatementCount
 from graph.errors import ErrorCodes, code_errors
 from graph.limits import Limits, limit_extensions, timeout_error
+from graph.metrics import OperationMetrics, count_result, counted
 from graph.mutations.activities import ActivityMutations
 from graph.mutations.milestones import MilestoneMutations
 from graph.mutations.statuses import StatusMutations
@@ -34,6 +36,7 @@ from graph.queries.statuses import StatusQueries
 from graph.queries.sync import SyncQueries
 from graph.scalars import DATETIME, FIGURE, Figure
 from graph.subscriptions import Subscription, with_deadlines
+from graph.tracing import OperationTracing
 
 
 @strawberry.type
@@ -62,6 +65,20 @@ class GatewaySchema(strawberry.Schema):
     def __init__(self, *, limits: Limits, **options: Any) -> None:
         super().__init__(**options)
         self.limits = limits
+        self.tracer: Tracer | None = None
+        self.metrics = False  # whether operations are counted (graph.metrics)
+
+    def trace_operations(self, tracer: Tracer) -> None:
+        """A span from `tracer` for every operation (graph.tracing), REST's prepared ones too.
+        First among the extensions: its span covers theirs, and ends after ErrorCodes coded."""
+        self.tracer = tracer
+        self.extensions = (lambda: OperationTracing(tracer=tracer), *self.extensions)
+
+    def count_operations(self) -> None:
+        """Count every operation and its errors (graph.metrics), REST's prepared ones too.
+        Before the extensions that refuse operations while validating: it reads their verdict."""
+        self.metrics = True
+        self.extensions = (OperationMetrics, *self.extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -91,9 +108,11 @@ class GatewaySchema(strawberry.Schema):
                     operation_extensions,
                 )
         except TimeoutError:
-            return ExecutionResult(data=None, errors=[timeout_error(self.limits.timeout_seconds)])
+            result = ExecutionResult(data=None, errors=[timeout_error(self.limits.timeout_seconds)])
         # ParserCache parses in an extension hook, so a syntax error skips ErrorCodes.
         code_errors(result)
+        if self.metrics:
+            count_result(result)
         return result
 
     async def stream(
@@ -117,7 +136,8 @@ class GatewaySchema(strawberry.Schema):
             operation_extensions,
             allowed_operation_types,
         )
-        return with_deadlines(results, self.limits.timeout_seconds)
+        results = with_deadlines(results, self.limits.timeout_seconds)
+        return counted(results) if self.metrics else results
 
 
 def build_schema(*, expose_sql_count: bool = False, limits: Limits | None = None) -> GatewaySchema:

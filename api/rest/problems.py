@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from graph.errors import current_request_id
 from models.database import RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE, database_unavailable
 
 logger = logging.getLogger("mentor_gateway.rest")
@@ -138,7 +139,7 @@ async def _unexpected_problem(_: Request, exc: Exception) -> Response:
     unavailable = database_unavailable(exc)  # e.g. closing a session on a dropped connection
     if unavailable is not None:
         return unavailable_problem(unavailable.message)
-    request_id = uuid.uuid4().hex[:12]
+    request_id = current_request_id() or uuid.uuid4().hex[:12]
     logger.error("unexpected error (request id %s)", request_id, exc_info=exc)
     return problem_response(
         500, f"Unexpected error; quote request id {request_id} when reporting it."

@@ -1,11 +1,15 @@
 """GraphiQL (/graphql) and Swagger UI (/docs) load every asset from the app itself, so both
-render on a machine without internet access."""
+render on a machine without internet access; their Content-Security-Policy allows nothing else,
+and they still render under it in a real browser (headless Chromium)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,7 +19,9 @@ import pytest
 
 from api.app import create_app
 from api.graphql import UNPKG_ASSETS, offline_graphiql_html
+from api.rest.table import ROUTES
 from api.settings import Settings
+from tests.live import running_server
 from tests.tokens import TEST_SECRET, bearer
 
 # What a browser accepts for each kind of asset the pages reference.
@@ -141,3 +147,159 @@ def test_an_unvendored_cdn_url_fails_loudly() -> None:
     template = '<script src="https://unpkg.com/graphiql@9.9.9/graphiql.min.js"></script>'
     with pytest.raises(RuntimeError, match="not vendored"):
         offline_graphiql_html(template, "/graphql-assets")
+
+
+# --- Content-Security-Policy ------------------------------------------------------------------
+
+
+class InlineCode(HTMLParser):
+    """The text of each inline <script> and <style>, exactly as a browser hashes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: dict[str, list[str]] = {"script": [], "style": []}
+        self._open: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "style" or (tag == "script" and dict(attrs).get("src") is None):
+            self._open, self._text = tag, []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._open:
+            self.blocks[tag].append("".join(self._text))
+            self._open = None
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parsed = [part.split() for part in policy.split(";") if part.strip()]
+    return {name: sources for name, *sources in parsed}
+
+
+def sha256_sources(blocks: list[str]) -> set[str]:
+    return {
+        f"'sha256-{base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()}'"
+        for block in blocks
+    }
+
+
+async def _page_policy(client: httpx.AsyncClient, path: str) -> tuple[dict[str, list[str]], str]:
+    response = await client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    return directives(response.headers["content-security-policy"]), response.text
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/docs"])
+async def test_a_page_may_run_only_the_inline_code_it_holds(
+    page_client: httpx.AsyncClient, path: str
+) -> None:
+    policy, html = await _page_policy(page_client, path)
+    assert policy["default-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    inline = InlineCode()
+    inline.feed(html)
+    assert inline.blocks["script"], f"{path} has no inline script: is this the page?"
+    for kind in ("script", "style"):
+        assert set(policy[f"{kind}-src"]) == {"'self'"} | sha256_sources(inline.blocks[kind])
+    # Only the app itself (and data: images and fonts), never another host or 'unsafe-*'.
+    sources = {source for values in policy.values() for source in values}
+    assert not {s for s in sources if not s.startswith(("'self'", "'none'", "'sha256-", "data:"))}
+
+
+async def test_the_docs_policy_follows_the_root_path(tmp_path: Path) -> None:
+    """Swagger UI's inline script names /openapi.json under the root path: another hash."""
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db"))
+    policies = []
+    # The root path in `path` too (as uvicorn's --root-path puts it), or not (as a proxy may).
+    for root_path, path in (("", "/docs"), ("/gateway", "/docs"), ("/gateway", "/gateway/docs")):
+        transport = httpx.ASGITransport(app=app, root_path=root_path)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            policy, html = await _page_policy(client, path)
+        assert f"url: '{root_path}/openapi.json'" in html
+        inline = InlineCode()
+        inline.feed(html)
+        assert set(policy["script-src"]) == {"'self'"} | sha256_sources(inline.blocks["script"])
+        policies.append(policy["script-src"])
+    await app.state.database.dispose()
+    assert policies[0] != policies[1] == policies[2]
+
+
+# Debian's `chromium` (.ci/run installs it). The flags keep it off the network but for the page.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=15000",  # scripts, fetches and React's rendering settle first
+)
+
+
+def rendered(urls: list[str], profiles: Path) -> list[tuple[str, list[str]]]:
+    """The DOM of each of `urls` once Chromium has run its scripts, and what the page's console
+    said; one Chromium per page, side by side."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("needs headless Chromium: `apt-get install -y chromium` (.ci/run does)")
+    browsers = [
+        subprocess.Popen(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profiles / str(n)}", "--dump-dom", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n, url in enumerate(urls)
+    ]
+    pages = []
+    for browser in browsers:
+        try:
+            dom, log = browser.communicate(timeout=120)
+        finally:
+            browser.kill()
+        assert browser.returncode == 0, log[-3000:]
+        pages.append((dom, [line for line in log.splitlines() if ":CONSOLE" in line]))
+    return pages
+
+
+def test_graphiql_and_swagger_ui_render_in_chromium_under_their_policy(
+    database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    with (
+        log.open("wb") as output,
+        running_server(database_url, env={"LOG_FORMAT": "json"}, output=output) as base,
+    ):
+        (graphiql, graphiql_console), (docs, docs_console) = rendered(
+            [f"{base}/graphql", f"{base}/docs"], tmp_path
+        )
+    # Chromium logs each blocked script, style or fetch to the page's console.
+    blocked = [
+        line
+        for line in graphiql_console + docs_console
+        if "Content Security Policy" in line or "Refused to" in line
+    ]
+    assert not blocked, blocked
+    # GraphiQL rendered its editors (the page itself only says "Loading...") ...
+    for element in ("graphiql-query-editor", "graphiql-execute-button", "CodeMirror"):
+        assert element in graphiql, f"GraphiQL did not render {element}"
+    assert "Loading..." not in graphiql
+    # ... and fetched the schema from /graphql (connect-src 'self'),
+    served = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    asked = {line.get("graphql_operation") for line in served if line.get("route") == "/graphql"}
+    assert "IntrospectionQuery" in asked
+    # and Swagger UI rendered the operations of the /openapi.json it fetched.
+    assert docs.count('class="opblock opblock-') >= len(ROUTES), "Swagger UI listed no routes"
+    assert 'data-path="/api/v1/mentor-statuses/{mentor_id}"' in docs
