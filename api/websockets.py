@@ -51,7 +51,7 @@ import asyncio
 import signal
 import threading
 import time
-from collections.abc import AsyncGenerator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -139,18 +139,30 @@ class OpenConnections:
         self.going_away = False
         self._closing: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
 
-    def go_away(self) -> None:
+    def go_away(self, then: Callable[[], None]) -> None:
         """Close every open connection with 1001 (concurrently: a client that reads slowly
-        holds up only its own), and from now on each new one as soon as it opens."""
+        holds up only its own), and from now on each new one as soon as it opens; call `then`
+        once the close frames are out (at most CLOSING_SECONDS later), or at once if this is a
+        second stop signal (the server's own handler then forces the exit)."""
         self.going_away = True
-        if self._closing is None:
-            self._closing = asyncio.get_running_loop().create_task(self._close_all())
+        if self._closing is not None:
+            then()
+            return
+        self._closing = asyncio.get_running_loop().create_task(self._close_all(then))
 
-    async def _close_all(self) -> None:
-        await asyncio.gather(*(handler.go_away() for handler in list(self.handlers)))
+    async def _close_all(self, then: Callable[[], None]) -> None:
+        try:
+            async with asyncio.timeout(CLOSING_SECONDS):
+                await asyncio.gather(*(handler.go_away() for handler in list(self.handlers)))
+        except TimeoutError:
+            pass
+        finally:
+            then()
 
 
 OPEN_CONNECTIONS = OpenConnections()
+# How long a stop waits for its close frames before the server's own shutdown goes on.
+CLOSING_SECONDS = 1.0
 # The signals servers stop on (uvicorn's HANDLED_SIGNALS, less Windows' SIGBREAK).
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -185,8 +197,10 @@ def going_away_on_stop_signals() -> Iterator[None]:
     }
 
     def on_stop(number: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(OPEN_CONNECTIONS.go_away)  # a signal handler: not on the loop
-        servers[signal.Signals(number)](number, frame)
+        # The server hears of the signal only once the close frames are out: were it to start
+        # its shutdown first (its next tick), it would close the sockets with 1012 itself.
+        server = servers[signal.Signals(number)]
+        loop.call_soon_threadsafe(OPEN_CONNECTIONS.go_away, lambda: server(number, frame))
 
     for number in servers:
         signal.signal(number, on_stop)
