@@ -68,6 +68,19 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     return template
 
 
+@pytest.fixture(scope="module")
+def module_database_url(
+    migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """One database for a whole module (its tests share one app): a copy of the migrated
+    SQLite file, or the PostgreSQL test database the session migrated."""
+    if migrated_template is None:
+        return POSTGRES_URL
+    copy = tmp_path_factory.mktemp("module") / "module.db"
+    shutil.copy(migrated_template, copy)
+    return f"sqlite+aiosqlite:///{copy}"
+
+
 @pytest.fixture
 def database_url(migrated_template: Path | None, tmp_path: Path) -> Iterator[str]:
     if migrated_template is None:

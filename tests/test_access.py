@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shutil
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,7 +31,7 @@ from auth.tokens import mint_token
 from graph.access import RULES, install_policy
 from graph.context import Context
 from graph.schema import build_schema
-from tests.conftest import DATA_TABLES, POSTGRES_URL
+from tests.conftest import DATA_TABLES
 
 SECRET = "access-table-test-secret-0123456789abcdef"
 CALLERS = ("anonymous", "self", "other", "coordinator", "admin")
@@ -48,18 +46,6 @@ in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 
 # --- the app, once for the module ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def module_database_url(
-    migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if migrated_template is None:
-        yield POSTGRES_URL
-        return
-    copy = tmp_path_factory.mktemp("access") / "access.db"
-    shutil.copy(migrated_template, copy)
-    yield f"sqlite+aiosqlite:///{copy}"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -7,11 +7,9 @@ are told apart by `actor` on a database the module's tests share.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,20 +38,14 @@ EVENTS = """query Audit($actor: String, $entityId: ID, $first: Int, $after: Stri
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def api(
-    migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[httpx.AsyncClient]:
-    if migrated_template is None:
-        url = POSTGRES_URL
+async def api(module_database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    url = module_database_url
+    if url == POSTGRES_URL:
         database = Database(url)
         async with database.engine.begin() as connection:
             tables = ", ".join((*DATA_TABLES, "audit_events"))
             await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
         await database.dispose()
-    else:
-        copy = tmp_path_factory.mktemp("audit") / "audit.db"
-        shutil.copy(migrated_template, copy)
-        url = f"sqlite+aiosqlite:///{copy}"
     app = create_app(Settings(database_url=url, auth_jwt_secret=SECRET))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

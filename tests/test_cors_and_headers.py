@@ -4,8 +4,7 @@ response, whoever answered it."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from api.app import create_app
 from api.settings import Settings
 from graph.context import Context
 from graph.executor import PreparedOperation
-from tests.conftest import POSTGRES_URL
 from tests.tokens import TEST_SECRET, bearer
 
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
@@ -26,18 +24,6 @@ ALLOWED = "https://app.example.org"
 STATUS = "/api/v1/mentor-statuses/mentor-1"
 # What is not a page may load nothing, and nothing may frame it.
 NOT_A_PAGE_POLICY = "default-src 'none'; frame-ancestors 'none'"
-
-
-@pytest.fixture(scope="module")
-def module_database_url(
-    migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if migrated_template is None:
-        yield POSTGRES_URL
-        return
-    copy = tmp_path_factory.mktemp("cors") / "cors.db"
-    shutil.copy(migrated_template, copy)
-    yield f"sqlite+aiosqlite:///{copy}"
 
 
 async def _client(url: str, **settings: Any) -> tuple[FastAPI, httpx.AsyncClient]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -33,7 +32,6 @@ from api.settings import Settings
 from auth.principal import Role
 from graph.context import Context
 from graph.executor import PreparedOperation
-from tests.conftest import POSTGRES_URL
 from tests.live import free_port
 from tests.tokens import TEST_SECRET, bearer
 
@@ -41,18 +39,6 @@ from tests.tokens import TEST_SECRET, bearer
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
 MISSING_STATUS = "/api/v1/mentor-statuses/nobody"  # 404: no data needed, the operation runs
 STATUS_ROUTE = "/api/v1/mentor-statuses/{mentor_id}"
-
-
-@pytest.fixture(scope="module")
-def module_database_url(
-    migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if migrated_template is None:
-        yield POSTGRES_URL
-        return
-    copy = tmp_path_factory.mktemp("logs") / "logs.db"
-    shutil.copy(migrated_template, copy)
-    yield f"sqlite+aiosqlite:///{copy}"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

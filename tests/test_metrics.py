@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import os
 import re
-import shutil
 import signal
 import tempfile
 import time
@@ -37,7 +36,6 @@ from api.settings import Settings
 from auth.principal import Role
 from graph.metrics import MAX_NAME_LENGTH, OTHER, OperationNames
 from tests.api.test_websocket_limits import socket
-from tests.conftest import POSTGRES_URL
 from tests.live import running_server
 from tests.tokens import TEST_SECRET, bearer
 
@@ -86,18 +84,6 @@ async def client_of(app: FastAPI, peer: str | None = None) -> AsyncIterator[http
 
 
 # --- the app, once for the module -------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def module_database_url(
-    migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if migrated_template is None:
-        yield POSTGRES_URL
-        return
-    copy = tmp_path_factory.mktemp("metrics") / "metrics.db"
-    shutil.copy(migrated_template, copy)
-    yield f"sqlite+aiosqlite:///{copy}"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -7,13 +7,10 @@ test_subscriptions.py connect as: they fail if a connection_init without a token
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -53,16 +50,9 @@ async def _seed(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def auth_server(
-    migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def auth_server(module_database_url: str) -> Iterator[str]:
     """One server with AUTH_JWT_SECRET (and no leeway, so expiry is exact) for the module."""
-    if migrated_template is None:  # PostgreSQL: conftest migrated TEST_DATABASE_URL's schema
-        url = os.environ["TEST_DATABASE_URL"]
-    else:
-        copy = tmp_path_factory.mktemp("websocket_auth") / "test.db"
-        shutil.copy(migrated_template, copy)
-        url = f"sqlite+aiosqlite:///{copy}"
+    url = module_database_url
     asyncio.run(_seed(url))
     env = {"AUTH_JWT_SECRET": TEST_SECRET, "AUTH_LEEWAY_SECONDS": "0"}
     with running_server(url, env=env) as base:

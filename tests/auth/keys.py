@@ -6,8 +6,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import os
-import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -114,16 +112,6 @@ def write_key_set(path: Path, document: dict[str, Any]) -> None:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def database_for_module(template: Path | None, directory: Path) -> str:
-    """A database for one module's app: a copy of the migrated SQLite template, or the
-    PostgreSQL test database the session migrated (conftest's `migrated_template`)."""
-    if template is None:
-        return os.environ["TEST_DATABASE_URL"]
-    copy = directory / "auth.db"
-    shutil.copy(template, copy)
-    return f"sqlite+aiosqlite:///{copy}"
 
 
 @asynccontextmanager

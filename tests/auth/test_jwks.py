@@ -35,7 +35,6 @@ from tests.auth.keys import (
     app_client,
     bearer,
     claims,
-    database_for_module,
     ec_key,
     hs256_token,
     key_set,
@@ -189,11 +188,6 @@ def server() -> Iterator[JwksServer]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def database_url(migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return database_for_module(migrated_template, tmp_path_factory.mktemp("jwks"))
-
-
 def _settings(database_url: str, jwks_url: str) -> Settings:
     return Settings(
         database_url=database_url, auth_jwks_url=jwks_url, auth_jwks_refetch_seconds=INTERVAL
@@ -202,20 +196,20 @@ def _settings(database_url: str, jwks_url: str) -> Settings:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def http_provider(
-    server: JwksServer, database_url: str, clock: Clock
+    server: JwksServer, module_database_url: str, clock: Clock
 ) -> AsyncIterator[HttpProvider]:
-    async with app_client(_settings(database_url, server.url)) as client:
+    async with app_client(_settings(module_database_url, server.url)) as client:
         yield HttpProvider(server, "http", client, server.url, clock)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def file_provider(
-    database_url: str, clock: Clock, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str, clock: Clock, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[FileProvider]:
     path = tmp_path_factory.mktemp("provider") / "jwks.json"
     write_key_set(path, {"keys": []})
     url = path.as_uri()
-    async with app_client(_settings(database_url, url)) as client:
+    async with app_client(_settings(module_database_url, url)) as client:
         yield FileProvider("file", client, url, clock)
 
 

@@ -27,7 +27,6 @@ from tests.auth.keys import (
     app_client,
     bearer,
     claims,
-    database_for_module,
     hs256_token,
     rsa_key,
 )
@@ -40,12 +39,12 @@ PATHS = [REST, GRAPHQL]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def client(
-    migrated_template: Path | None, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[httpx.AsyncClient]:
-    url = database_for_module(migrated_template, tmp_path_factory.mktemp("tokens"))
+async def client(module_database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(
-        database_url=url, auth_jwt_secret=SECRET, auth_issuer=ISSUER, auth_audience=AUDIENCE
+        database_url=module_database_url,
+        auth_jwt_secret=SECRET,
+        auth_issuer=ISSUER,
+        auth_audience=AUDIENCE,
     )
     async with app_client(settings) as client:
         yield client
