@@ -57,6 +57,7 @@ from sqlalchemy.pool import QueuePool
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.clients import IPAddress, parse_address, proxied_entry
 from api.routes import route_template
 from api.settings import Settings
 
@@ -179,23 +180,6 @@ class HttpMetrics:
 # --- who may read /metrics ---------------------------------------------------------------------
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def _ip(text: str) -> IPAddress | None:
-    """`text` as an address: `203.0.113.5`, `203.0.113.5:4711`, `[2001:db8::1]:4711`, ..."""
-    text = text.strip()
-    if text.startswith("[") and "]" in text:
-        text = text[1 : text.index("]")]
-    elif text.count(":") == 1:
-        text = text.partition(":")[0]
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
 
 
 def _digest(token: bytes) -> bytes:
@@ -256,17 +240,17 @@ class MetricsAccess:
                 presented = _digest(token.strip())
                 if any(hmac.compare_digest(presented, allowed) for allowed in self.tokens):
                     return True
-        address = self._caller(scope, headers)
+        address = self._caller(scope)
         return address is not None and any(address in network for network in self.networks)
 
-    def _caller(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> IPAddress | None:
+    def _caller(self, scope: Scope) -> IPAddress | None:
         """The trusted proxy's right-most entry when configured and present, else the peer."""
         if self.proxy_header is not None:
-            lines = [value for name, value in headers if name == self.proxy_header]
-            if lines:
-                return _ip(lines[-1].rsplit(b",", 1)[-1].decode("latin-1"))
+            entry = proxied_entry(scope, self.proxy_header)
+            if entry is not None:
+                return parse_address(entry)
         peer = scope.get("client")
-        return _ip(str(peer[0])) if peer else None
+        return parse_address(str(peer[0])) if peer else None
 
 
 # --- the exposition, one process or several ------------------------------------------------------

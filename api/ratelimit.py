@@ -28,6 +28,7 @@ from limits.storage import storage_from_string
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.clients import parse_address, proxied_entry
 from api.encoding import dump_json
 from api.metrics import RATE_LIMITED_REQUESTS
 from api.rest.problems import problem_response
@@ -47,33 +48,16 @@ IPV6_CLIENT_PREFIX = 64
 
 
 def _address(text: str) -> str | None:
-    """`text` as an address key (IPv4, or the IPv6 /64 it lies in), or None if it is none.
-
-    Accepts what proxies write: `203.0.113.5`, `203.0.113.5:4711`, `[2001:db8::1]:4711`.
-    """
-    text = text.strip()
-    if text.startswith("[") and "]" in text:
-        text = text[1 : text.index("]")]
-    elif text.count(":") == 1:
-        text = text.partition(":")[0]
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
+    """`text` as an address key (IPv4, or the IPv6 /64 it lies in), or None if it is none."""
+    address = parse_address(text)
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
-    return str(address)
+    return None if address is None else str(address)
 
 
 def _proxied_address(scope: Scope, header: bytes) -> str | None:
-    """The right-most entry of `header`: the one the trusted proxy added. Entries to its left
-    came from the client and may be forged; several header lines form one list (RFC 9110 5.3)."""
-    lines = [value for name, value in scope["headers"] if name == header]
-    if not lines:
-        return None
-    return _address(lines[-1].rsplit(b",", 1)[-1].decode("latin-1"))
+    entry = proxied_entry(scope, header)
+    return None if entry is None else _address(entry)
 
 
 def client_address(scope: Scope, trusted_proxy_header: bytes | None) -> str:
