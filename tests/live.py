@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO
 
@@ -19,6 +19,23 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], base: str, timeout: float, failure: Callable[[], str]
+) -> None:
+    """Return once `base`/healthz answers 200; raise RuntimeError(failure()) if the process
+    ends first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(failure())
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -55,16 +72,7 @@ def running_server(
     process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server on port {port} did not start")
-            time.sleep(0.1)
+        wait_until_healthy(process, base, timeout, lambda: f"server on port {port} did not start")
         yield base
     finally:
         process.terminate()

@@ -32,7 +32,7 @@ from api.settings import Settings
 from auth.principal import Role
 from graph.context import Context
 from graph.executor import PreparedOperation
-from tests.live import free_port
+from tests.live import free_port, wait_until_healthy
 from tests.tokens import TEST_SECRET, bearer
 
 # One app and one event loop for the module's in-process tests.
@@ -346,16 +346,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"mentor-gateway serve did not start: {log.read_text()}")
-            time.sleep(0.1)
+        wait_until_healthy(
+            process, base, 30, lambda: f"mentor-gateway serve did not start: {log.read_text()}"
+        )
         yield Served(base, log)
     finally:
         process.terminate()

@@ -29,7 +29,7 @@ import websockets
 from models.database import Database, begin_write
 from models.statuses import status_of
 from tests.factories import make_mentor
-from tests.live import free_port
+from tests.live import free_port, wait_until_healthy
 
 GRACE_SECONDS = 10.0
 MENTOR = "mentor-001"
@@ -86,16 +86,8 @@ def serving(database_url: str, log: Path, *, grace: float, workers: int = 1) -> 
         )
     server = Server(process, port, log)
     try:
-        deadline = time.monotonic() + 60  # a loaded machine starts two workers slowly
-        while True:
-            try:
-                if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "did not start in 60 s"
-            time.sleep(0.1)
+        # A loaded machine starts two workers slowly.
+        wait_until_healthy(process, server.base, 60, lambda: f"did not start: {log.read_text()}")
         yield server
     finally:
         with suppress(ProcessLookupError):  # none left: it stopped as it should
