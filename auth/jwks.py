@@ -162,6 +162,13 @@ class JwksKeys:
             )
         return key
 
+    def generation(self) -> object | None:
+        """The key set in use, or None once it is due for a refresh: tokens it verified are
+        remembered only while it stays in use (auth/tokens.py `RecentTokens`)."""
+        if self._keys is None or monotonic() - self._fetched_at >= self.max_age:
+            return None
+        return self._keys
+
     def _find(self, kid: str | None) -> jwt.PyJWK | None:
         if self._keys is None:
             raise InvalidToken(COULD_NOT_FETCH)

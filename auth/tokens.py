@@ -23,6 +23,11 @@ HS256 = "HS256"
 MAX_TOKEN_BYTES = 8 * 1024
 DEFAULT_LEEWAY_SECONDS = 30.0
 MAX_SUBJECT_LENGTH = 255
+# Verified tokens are remembered this long (never past their `exp` plus leeway, never once their
+# key source's keys change or are due for a refresh), so a client's every request does not pay
+# for the signature again (~45 µs HS256, ~100 µs RS256).
+REMEMBER_SECONDS = 60.0
+REMEMBERED_TOKENS = 10_000  # the oldest is forgotten first; only valid tokens get in
 
 
 class InvalidToken(Exception):
@@ -39,6 +44,11 @@ class KeySource(Protocol):
         """The key that verifies a token with this (unverified) header; raises InvalidToken."""
         ...
 
+    def generation(self) -> object | None:
+        """What identifies the keys in use now (None: they must be fetched again): a remembered
+        token is trusted only while its source's generation stays the same object."""
+        ...
+
 
 @dataclass(frozen=True)
 class SharedSecret:
@@ -49,6 +59,9 @@ class SharedSecret:
 
     async def key_for(self, header: Mapping[str, Any]) -> Any:
         return self.secret.encode()
+
+    def generation(self) -> object | None:
+        return self.secret  # one key for the life of the process
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +83,40 @@ _REASONS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _Remembered:
+    principal: Principal
+    until: float  # monotonic seconds
+    source: KeySource
+    generation: object  # the source's keys that verified it
+
+
+class RecentTokens:
+    """Principals of tokens verified lately, each until a deadline and while the keys that
+    verified it are still the source's."""
+
+    def __init__(self, capacity: int = REMEMBERED_TOKENS) -> None:
+        self.capacity = capacity
+        self._entries: dict[str, _Remembered] = {}
+
+    def get(self, token: str, now: float) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry.until <= now or entry.source.generation() is not entry.generation:
+            del self._entries[token]
+            return None
+        return entry.principal
+
+    def remember(self, token: str, principal: Principal, until: float, source: KeySource) -> None:
+        generation = source.generation()
+        if generation is None:
+            return
+        if len(self._entries) >= self.capacity:
+            del self._entries[next(iter(self._entries))]  # dicts keep insertion order
+        self._entries[token] = _Remembered(principal, until, source, generation)
+
+
 class TokenVerifier:
     """Verifies a compact JWT against the configured key sources and claim rules."""
 
@@ -78,6 +125,7 @@ class TokenVerifier:
             raise ValueError("a verifier needs at least one key source")
         self.sources = sources
         self.rules = rules
+        self._recent = RecentTokens()
 
     def _source_for(self, algorithm: object) -> KeySource:
         for source in self.sources:
@@ -87,6 +135,25 @@ class TokenVerifier:
         raise InvalidToken(f"The token's algorithm {algorithm!r} is not accepted (use {accepted})")
 
     async def verify(self, token: str) -> Principal:
+        """The token's principal: remembered if it verified lately, else `check`ed."""
+        now = time.monotonic()
+        principal = self._recent.get(token, now)
+        if principal is not None:
+            return principal
+        principal, source = await self._check(token)
+        until = now + REMEMBER_SECONDS
+        if principal.expires_at is not None:
+            # `exp` is wall-clock: what is left of it (and the leeway), on the monotonic clock.
+            left = principal.expires_at + self.rules.leeway_seconds - time.time()
+            until = min(until, now + left)
+        self._recent.remember(token, principal, until, source)
+        return principal
+
+    async def check(self, token: str) -> Principal:
+        """Verify the signature and claims now, remembering nothing (raises InvalidToken)."""
+        return (await self._check(token))[0]
+
+    async def _check(self, token: str) -> tuple[Principal, KeySource]:
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken(f"The token is longer than {MAX_TOKEN_BYTES} bytes")
         try:
@@ -119,7 +186,7 @@ class TokenVerifier:
         if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
             # OpenID Connect caps `sub` at 255 ASCII characters; the audit trail stores it.
             raise InvalidToken(f"The token's sub must be a string of 1 to {MAX_SUBJECT_LENGTH}")
-        return principal_from_claims(claims, roles_claim=self.rules.roles_claim)
+        return principal_from_claims(claims, roles_claim=self.rules.roles_claim), source
 
 
 def mint_token(

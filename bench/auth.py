@@ -66,7 +66,7 @@ async def _verifications(jwks_url: str, tokens: dict[str, str], count: int) -> d
     jwks = TokenVerifier([JwksKeys(jwks_url, refetch_interval=30.0)], rules)
     verifiers = {"HS256": shared, "RS256": jwks, "ES256": jwks}
     return {
-        algorithm: await _per_call(count, verifiers[algorithm].verify, token)
+        algorithm: await _per_call(count, verifiers[algorithm].check, token)
         for algorithm, token in tokens.items()
     }
 

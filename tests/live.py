@@ -53,6 +53,30 @@ def running_server(
     once `/healthz` answers (waiting up to `timeout` seconds). `env` adds to the environment the
     server inherits; `stop_timeout` is how long it may take to stop; `output` takes the server's
     stdout and stderr (default: this process's)."""
+    with started_server(
+        database_url,
+        timeout=timeout,
+        app=app,
+        workers=workers,
+        env=env,
+        stop_timeout=stop_timeout,
+        output=output,
+    ) as (base, _):
+        yield base
+
+
+@contextmanager
+def started_server(
+    database_url: str,
+    *,
+    timeout: float = 20.0,
+    app: str = "api.app:create_app",
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+    stop_timeout: float = 10.0,
+    output: IO[bytes] | int | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`running_server`, also yielding the server's process (benchmarks read its CPU time)."""
     port = free_port()
     environment = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
     command = [
@@ -73,7 +97,7 @@ def running_server(
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(process, base, timeout, lambda: f"server on port {port} did not start")
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=stop_timeout)
