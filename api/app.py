@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +28,7 @@ from api.rest.table import ROUTES
 from api.settings import Settings
 from api.tracing import install_tracing
 from api.websockets import WebSocketLimits, going_away_on_stop_signals
+from domain.idempotency import purge_periodically
 from graph.broker import broker_for
 from graph.context import Context, GraphConfig
 from graph.errors import REQUEST_ID_KEY
@@ -74,8 +77,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Shutdown: the stop signal has the websockets closed 1001 as it begins (uvicorn would
         # close them 1012 before this lifespan hears of it); the server lets in-flight requests
         # finish (SHUTDOWN_GRACE_SECONDS, api/cli.py); then the broker and the pools go.
+        purging = asyncio.create_task(purge_periodically(database))  # expired Idempotency-Keys
         with going_away_on_stop_signals():
             yield
+        purging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purging
         await broker.stop()
         await database.dispose()
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.changes import KEEP, Keep, given
 from domain.errors import BadInput, NotFound
-from domain.idempotency import Claim, claim
+from domain.idempotency import claim
 from domain.status_rules import StatusEvent, StatusValue, is_allowed
 from domain.statuses import PauseDetails, apply_event, check_if_match, load_status
 from domain.validation import check_id, check_text
@@ -77,24 +77,24 @@ async def submit_event(
     """Log an event and, if it is legal and not stale, apply it; a retried key replays."""
     now = utcnow()
     _validate(submission, now)
-    claimed: Claim | None = None
+    event_id = new_event_id()
     if idempotency_key is not None:
-        claimed = await claim(
+        replay_of = await claim(
             session,
             scope=IDEMPOTENCY_SCOPE,
             owner=submission.mentor_id,
             key=idempotency_key,
             fingerprint=submission.fingerprint(),
+            result_id=event_id,
         )
-        if claimed.replay_of is not None:
-            return await load_event(session, claimed.replay_of)
-    event = await _record(session, submission, now)
-    if claimed is not None:
-        claimed.remember(event.id)
-    return event
+        if replay_of is not None:
+            return await load_event(session, replay_of)
+    return await _record(session, submission, now, event_id)
 
 
-async def _record(session: AsyncSession, submission: Submission, now: datetime) -> SyncEvent:
+async def _record(
+    session: AsyncSession, submission: Submission, now: datetime, event_id: str
+) -> SyncEvent:
     if await session.get(Mentor, submission.mentor_id) is None:
         raise NotFound("Mentor", submission.mentor_id)
     row = await load_status(session, submission.mentor_id)
@@ -103,7 +103,7 @@ async def _record(session: AsyncSession, submission: Submission, now: datetime) 
         pause = PauseDetails(start_date=submission.client_timestamp, reason=submission.reason)
         await apply_event(session, row, submission.event_type, pause=pause)
     event = SyncEvent(
-        id=new_event_id(),
+        id=event_id,
         mentor_id=submission.mentor_id,
         event_type=submission.event_type,
         reason=submission.reason,

@@ -114,7 +114,8 @@ class Context(BaseContext):
         After the commit, loaders are renewed (their cache predates the write) and the domain's
         changes are announced: subscribers never hear of a change that was rolled back.
         """
-        async with self._lock:
+        # The write turn (SQLite: arrival order) is held until the commit or rollback is done.
+        async with self._lock, self.database.write_turn():
             session = self._open_session()
             if session.in_transaction():
                 await session.commit()  # ends the read snapshot; reads have nothing to commit

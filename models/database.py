@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import socket
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +200,30 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+class _WriteGate:
+    """A FIFO queue in front of SQLite's write lock, for the writers of one process.
+
+    SQLite's busy handler sleeps with back-off and keeps no queue: a writer that has waited long
+    keeps losing the lock to newcomers that happen to try while it sleeps, so the slowest
+    request waits 10x the median while the lock sits idle. An asyncio.Lock wakes its waiters in
+    order, and a waiter cancelled by the request deadline leaves the queue (and, if the lock was
+    just handed to it, passes it on). Other processes (the CLI import) still meet the busy
+    timeout. One lock per event loop: a Database outliving its loop (tests) must not reuse it.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def turn(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            for stale in [known for known in self._locks if known.is_closed()]:
+                del self._locks[stale]
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+
 @dataclass
 class Database:
     """The engine and session factory for one database URL.
@@ -213,6 +238,7 @@ class Database:
     command_timeout: float | None = None
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    _write_gate: _WriteGate | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         options: dict[str, Any] = {}
@@ -225,6 +251,14 @@ class Database:
         event.listen(self.engine.sync_engine, "before_cursor_execute", _count_statement)
         event.listen(self.engine.sync_engine, "after_cursor_execute", _statement_answered)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        if is_sqlite(self.url):
+            self._write_gate = _WriteGate()
+
+    def write_turn(self) -> AbstractAsyncContextManager[object]:
+        """Hold this around a write transaction, from before BEGIN to after commit/rollback:
+        on SQLite the process's writers then take the write lock in the order they asked for it
+        (see `_WriteGate`); PostgreSQL locks rows, not the database, and needs no gate."""
+        return nullcontext() if self._write_gate is None else self._write_gate.turn()
 
     @property
     def dialect(self) -> str:
@@ -240,7 +274,10 @@ class Database:
 
 
 async def begin_write(session: AsyncSession) -> None:
-    """Open the session's transaction as a write transaction (SQLite: BEGIN IMMEDIATE)."""
+    """Open the session's transaction as a write transaction (SQLite: BEGIN IMMEDIATE).
+
+    A server's writers call it inside `Database.write_turn` (graph.context's unit of work), so
+    they are served in arrival order; one-process tools (import, seeder) need no gate."""
     await session.connection(execution_options={WRITE_INTENT: True})
 
 

@@ -144,11 +144,12 @@ def sync_event_counts_of_mentors(
 
 
 def claim_idempotency_key(
-    dialect: str, *, scope: str, mentor_id: str, key: str, fingerprint: str
+    dialect: str, *, scope: str, mentor_id: str, key: str, fingerprint: str, result_id: str
 ) -> ReturningInsert[str]:
-    """Insert the key unless it exists (then nothing is returned); a concurrent claimant waits
-    on the unique index for the first to finish."""
+    """Insert the key, naming its result, unless it exists (then nothing is returned); a
+    concurrent claimant waits on the unique index for the first to finish."""
     values = {
+        "response": {"id": result_id},
         "scope": scope,
         "mentor_id": mentor_id,
         "key": key,
