@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,10 +73,32 @@ class PersonalStats:
     streak_days: int
 
 
+# Streaks are read from the last few weeks of the ledger, not the whole of it (the run of days
+# is the costliest figure: every completed activity's local day). A mentor whose streak may
+# reach past the window is read again over the whole ledger, so the answer is the same.
+STREAK_WINDOW_DAYS = 35
+
+
 async def personal_stats(
     read: Read, mentor_ids: Sequence[str], scope: Scope
 ) -> dict[str, PersonalStats]:
-    """Summaries of these mentors for one period, in one statement."""
+    """Summaries of these mentors for one period: one statement, two if a streak is long."""
+    end_day = (scope.period.end - EARLIEST_DATE).days
+    whole_from = end_day - STREAK_WINDOW_DAYS  # the window reads every local day from this one
+    # A local day starts less than a day before its UTC midnight (no zone is 24 h ahead).
+    since = datetime.combine(EARLIEST_DATE + timedelta(days=whole_from - 1), time(), UTC)
+    rows = await _stats_rows(read, mentor_ids, scope, streak_since=since)
+    # A streak that starts after `whole_from` has a whole day without work before it: complete.
+    longer = [row[0] for row in rows if row[-1] is not None and row[-1] <= whole_from]
+    if longer:
+        rows = [row for row in rows if row[0] not in longer]
+        rows += await _stats_rows(read, longer, scope, streak_since=None)
+    return {row[0]: _summary(row, scope) for row in rows}
+
+
+async def _stats_rows(
+    read: Read, mentor_ids: Sequence[str], scope: Scope, *, streak_since: datetime | None
+) -> list[tuple[Any, ...]]:
     start, end = scope.bounds()
     statement = statements.personal_stats(
         mentor_ids,
@@ -84,12 +106,13 @@ async def personal_stats(
         end=end,
         end_day=(scope.period.end - EARLIEST_DATE).days,
         zone=scope.zone.key,
+        streak_since=streak_since,
     )
-    return {row[0]: _summary(row, scope) for row in await rows_of(read, statement)}
+    return await rows_of(read, statement)
 
 
 def _summary(row: Sequence[Any], scope: Scope) -> PersonalStats:
-    mentor_id, name, total, completed, minutes, first, type_key, weekday, streak = row
+    mentor_id, name, total, completed, minutes, first, type_key, weekday, streak, _ = row
     total, completed, minutes = total or 0, completed or 0, minutes or 0
     return PersonalStats(
         mentor_id=mentor_id,

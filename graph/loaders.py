@@ -23,7 +23,7 @@ from graph.types.pause_record import PauseRecord
 from graph.types.status import MentorStatus
 from graph.types.sync_event import SyncEvent
 from models.mentors import mentors_by_ids
-from models.milestones import MilestoneFilter, milestones_by_ids, milestones_of_mentors
+from models.milestones import MilestoneFilter, milestone_rows_of_mentors, milestones_by_ids
 from models.statuses import (
     PauseRecordFilter,
     pause_record_counts_of_mentors,
@@ -201,12 +201,11 @@ class Loaders:
     async def _milestones_of(self, keys: list[tuple[str, str | None]]) -> list[list[Milestone]]:
         found: dict[tuple[str, str | None], list[Milestone]] = {key: [] for key in keys}
         for status, group in _group_by(keys, lambda key: key[1]).items():
-            statement = milestones_of_mentors(
+            statement = milestone_rows_of_mentors(
                 [mentor for mentor, _ in group], MilestoneFilter(status=status)
             )
-            for row in (await self._read(statement)).all():
-                milestone = Milestone.from_rows(row.Milestone, row.MilestoneDefinition)
-                found[(row.Milestone.mentor_id, status)].append(milestone)
+            for row in (await self._read(statement)).all():  # plain rows: no ORM objects
+                found[(row.mentor_id, status)].append(Milestone.from_rows(row, row))
         return [found[key] for key in keys]
 
     async def _sync_events(self, ids: list[str]) -> list[SyncEvent | None]:

@@ -151,6 +151,26 @@ def milestones_of_mentors(
     )
 
 
+# The same rows without ORM objects (a screen reads hundreds): a milestone's columns and its
+# catalogue entry's, by name (graph.types.milestone reads either shape).
+_ROW_COLUMNS = tuple(
+    col(column)
+    for column in (
+        *(Milestone.id, Milestone.mentor_id, Milestone.definition_key, Milestone.status),
+        *(Milestone.value, Milestone.achieved_at, Milestone.version),
+        *(MilestoneDefinition.type, MilestoneDefinition.threshold, MilestoneDefinition.name),
+        MilestoneDefinition.badge_image_url,
+    )
+)
+
+
+def milestone_rows_of_mentors(
+    mentor_ids: Sequence[str], where: MilestoneFilter
+) -> Select[*tuple[Any, ...]]:
+    """`milestones_of_mentors` as plain rows."""
+    return milestones_of_mentors(mentor_ids, where).with_only_columns(*_ROW_COLUMNS)
+
+
 def definitions() -> Select[MilestoneDefinition]:
     return (
         select(MilestoneDefinition)

@@ -44,6 +44,7 @@ _mentor_ids: BindParameter[str] = bindparam("mentor_ids", expanding=True)
 _start = bindparam("start", type_=UTCDateTime())
 _end = bindparam("end", type_=UTCDateTime())
 _end_day = bindparam("end_day", type_=Integer())
+_streak_since = bindparam("streak_since", type_=UTCDateTime())
 _zone = bindparam("zone", type_=String())
 
 
@@ -119,15 +120,20 @@ def _top_weekdays(scope: ColumnElement[bool]) -> Subquery:
     return _first_ranked(ranked, "weekday")
 
 
-def _streaks() -> Subquery:
-    """Consecutive local days with completed work ending on `end_day` or the day before.
+def _streaks(windowed: bool) -> Subquery:
+    """Consecutive local days with completed work ending on `end_day` or the day before, with
+    the run's first day (`first_day`).
 
     Gaps and islands: along a run of consecutive days, day - row_number() is constant. The
-    run is not cut at the period's start, so it reads the mentor's whole ledger up to `end`.
+    run is not cut at the period's start; it reads the mentor's ledger up to `end`, from
+    `streak_since` when `windowed` (domain.stats decides when that window holds the whole run).
     """
+    scope = [_in_period(bounded=False), COMPLETED]
+    if windowed:
+        scope.append(_started_at >= _streak_since)
     days = (
         select(_mentor_id.label("mentor_id"), day_in(_started_at, _zone).label("day"))
-        .where(_in_period(bounded=False), COMPLETED)
+        .where(*scope)
         .distinct()
         .subquery()
     )
@@ -136,7 +142,11 @@ def _streaks() -> Subquery:
         days.c.mentor_id, days.c.day, (days.c.day - position).label("island")
     ).subquery()
     return (
-        select(islands.c.mentor_id, func.count().label("length"))
+        select(
+            islands.c.mentor_id,
+            func.count().label("length"),
+            func.min(islands.c.day).label("first_day"),
+        )
         .group_by(islands.c.mentor_id, islands.c.island)
         .having(func.max(islands.c.day) >= _end_day - 1)
         .subquery()
@@ -150,17 +160,21 @@ def personal_stats(
     end: datetime,
     end_day: int,
     zone: str,
+    streak_since: datetime | None = None,
 ) -> Select[Any]:
-    """One row per known mentor: name, period counts, top type and weekday, streak length."""
+    """One row per known mentor: name, period counts, top type and weekday, streak length and
+    the streak's first local day; the streak read from `streak_since` (None: the whole ledger)."""
     values = _values(mentor_ids, start, end, end_day=end_day, zone=zone)
-    return _personal_stats(start is not None).params(values)
+    if streak_since is not None:
+        values["streak_since"] = streak_since
+    return _personal_stats(start is not None, streak_since is not None).params(values)
 
 
 @cache
-def _personal_stats(bounded: bool) -> Select[Any]:
+def _personal_stats(bounded: bool, windowed: bool) -> Select[Any]:
     scope = _in_period(bounded)
     totals, types = _totals(scope), _top_types(scope)
-    weekdays, streaks = _top_weekdays(scope), _streaks()
+    weekdays, streaks = _top_weekdays(scope), _streaks(windowed)
     mentor_id = col(Mentor.id)
     return (
         select(
@@ -173,6 +187,7 @@ def _personal_stats(bounded: bool) -> Select[Any]:
             types.c.key,
             weekdays.c.weekday,
             streaks.c.length,
+            streaks.c.first_day,
         )
         .outerjoin(totals, totals.c.mentor_id == mentor_id)
         .outerjoin(types, types.c.mentor_id == mentor_id)

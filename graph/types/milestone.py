@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
 
@@ -19,8 +19,6 @@ from domain.milestones import (
 from graph.info import Info
 from graph.scalars import Figure
 from graph.types.enums import MilestoneKind, MilestoneState
-from models.milestones import Milestone as MilestoneRow
-from models.milestones import MilestoneDefinition
 from models.unreadable import report_unreadable
 
 if TYPE_CHECKING:
@@ -30,6 +28,38 @@ MentorType = Annotated["Mentor", strawberry.lazy("graph.types.mentor")]
 # Rows written by older versions may hold a figure the domain refuses (NaN, Infinity, past its
 # bound): the row is still answered, with its figures null (README "Hardening").
 UNREADABLE = "Null when the stored figure cannot be read (a row an older version wrote)."
+
+
+class StoredMilestone(Protocol):
+    """A milestone row as read: an ORM object, or a plain row of `milestone_rows_of_mentors`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def mentor_id(self) -> str: ...
+    @property
+    def definition_key(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def achieved_at(self) -> datetime | None: ...
+    @property
+    def version(self) -> str: ...
+
+
+class CatalogueEntry(Protocol):
+    """The milestone's definition, as read (an ORM object, or the same plain row)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def threshold(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def badge_image_url(self) -> str | None: ...
 
 
 @strawberry.type(description="One milestone of the catalogue, as a mentor stands against it.")
@@ -45,55 +75,44 @@ class Milestone:
     achieved_at: datetime | None
     badge_image_url: str | None
     etag: str
+    # The figures are computed with the object, not by resolvers: a screen reads thousands of
+    # them, and a plain attribute costs graphql-core one getattr, a resolver far more.
+    value: Figure | None = strawberry.field(
+        description="The mentor's current figure for this type: an integer for counts, hours "
+        f"to 2 decimal places. {UNREADABLE}"
+    )
+    progress_percentage: int | None = strawberry.field(
+        description=f"floor(100 * value / threshold), at most 100. {UNREADABLE} Null too for a "
+        "catalogue threshold below 1, which older versions accepted."
+    )
+    remaining: Figure | None = strawberry.field(
+        description="threshold - value, never below 0, in the same units and rounding as "
+        f"`value` (so value + remaining == threshold exactly). {UNREADABLE}"
+    )
 
     @classmethod
-    def from_rows(cls, row: MilestoneRow, definition: MilestoneDefinition) -> Milestone:
+    def from_rows(cls, row: StoredMilestone, definition: CatalogueEntry) -> Milestone:
         value = readable_figure(row.value)
         if value is None:
             report_unreadable("milestone value", row.id, f"{row.value!r} is not a figure")
+        kind = MilestoneType(definition.type)
+        threshold = definition.threshold
         return cls(
             id=strawberry.ID(row.id),
             definition_key=row.definition_key,
             mentor_id=strawberry.ID(row.mentor_id),
             name=definition.name,
-            type=MilestoneType(definition.type),
+            type=kind,
             status=MilestoneStatus(row.status),
-            threshold=definition.threshold,
+            threshold=threshold,
             raw_value=value,
             achieved_at=row.achieved_at,
             badge_image_url=definition.badge_image_url,
             etag=row.version,
+            value=None if value is None else Figure(printed_figure(kind, value)),
+            progress_percentage=_percentage(row.definition_key, threshold, value),
+            remaining=None if value is None else Figure(remaining_figure(kind, threshold, value)),
         )
-
-    @strawberry.field(
-        description="The mentor's current figure for this type: an integer for counts, hours "
-        f"to 2 decimal places. {UNREADABLE}"
-    )
-    def value(self) -> Figure | None:
-        if self.raw_value is None:
-            return None
-        return Figure(printed_figure(self.type, self.raw_value))
-
-    @strawberry.field(
-        description=f"floor(100 * value / threshold), at most 100. {UNREADABLE} Null too for a "
-        "catalogue threshold below 1, which older versions accepted."
-    )
-    def progress_percentage(self) -> int | None:
-        if self.raw_value is None:
-            return None
-        if self.threshold < 1:  # no percentage of nothing
-            report_unreadable("milestone threshold", self.definition_key, f"{self.threshold} < 1")
-            return None
-        return progress_percentage(self.raw_value, self.threshold)
-
-    @strawberry.field(
-        description="threshold - value, never below 0, in the same units and rounding as "
-        f"`value` (so value + remaining == threshold exactly). {UNREADABLE}"
-    )
-    def remaining(self) -> Figure | None:
-        if self.raw_value is None:
-            return None
-        return Figure(remaining_figure(self.type, self.threshold, self.raw_value))
 
     @strawberry.field(description="A sentence for screen readers, dates in the service's zone.")
     def accessibility_label(self, info: Info) -> str:
@@ -111,6 +130,15 @@ class Milestone:
         mentor = await info.context.loaders.mentor.load(self.mentor_id)
         assert mentor is not None, "a milestone always has its mentor (foreign key)"
         return mentor
+
+
+def _percentage(definition_key: str, threshold: int, value: float | None) -> int | None:
+    if value is None:
+        return None
+    if threshold < 1:  # no percentage of nothing
+        report_unreadable("milestone threshold", definition_key, f"{threshold} < 1")
+        return None
+    return progress_percentage(value, threshold)
 
 
 @strawberry.type(

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from domain.periods import Period, PeriodName, named
 from domain.series import MonthCount, activity_breakdown, contribution_history, monthly_series
-from domain.stats import PersonalStats, Scope, Weekday, peer_rank_percentiles, personal_stats
+from domain.stats import (
+    STREAK_WINDOW_DAYS,
+    PersonalStats,
+    Scope,
+    Weekday,
+    peer_rank_percentiles,
+    personal_stats,
+)
 from models.database import Database
 from tests.factories import make_mentor
 from tests.ledgers import act, record
@@ -142,6 +151,30 @@ async def test_a_streak_ending_yesterday_is_not_cut_at_the_period_start(
     assert last_week["sam"].streak_days == 8  # 24 back to 17, before the period's 19th
     assert early["sam"].streak_days == 6  # the end day itself: 22 back to 17
     assert later["sam"].streak_days == 0  # nothing on the 27th nor the 26th
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])  # UTC+14, UTC-11
+async def test_streaks_longer_than_the_window_they_are_first_read_in(
+    database: Database, zone: str
+) -> None:
+    # Each mentor works every local day of a run ending today, after a day off and 3 more days,
+    # at the first minute of the day: in UTC+14 that is the previous UTC day, which the window
+    # must still read whole for the day before the runs it keeps.
+    tz = ZoneInfo(zone)
+    lengths = {f"run{n}": n for n in (1, 33, 34, 35, 36, 37, 60)}
+    activities = []
+    for mentor, length in lengths.items():
+        worked = [*range(length), *range(length + 1, length + 4)]  # `length` is the day off
+        for back in worked:
+            day = TODAY - timedelta(days=back)
+            moment = datetime.combine(day, time(0, 0), tz).astimezone(UTC).isoformat()
+            activities.append(act(f"{mentor}-{back}", mentor=mentor, at=moment))
+    await record(database, *activities)
+    week = Scope(named(PeriodName.LAST_7_DAYS, today=TODAY), tz)
+    async with database.sessions() as session:
+        found = await personal_stats(session.execute, list(lengths), week)
+    assert {mentor: stats.streak_days for mentor, stats in found.items()} == lengths
+    assert STREAK_WINDOW_DAYS in range(34, 38)  # the runs above straddle the window's edge
 
 
 async def test_23_30_utc_on_31_january_is_february_in_oslo(database: Database) -> None:
