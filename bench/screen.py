@@ -47,38 +47,21 @@ from graphql import (
     get_named_type,
     visit,
 )
-from sqlalchemy import text
 
 from api.settings import Settings
 from auth.principal import Principal, Role
+from bench.stats import empty_database
 from domain.demo import seed_demo
 from graph.broker import broker_for
 from graph.context import Context, GraphConfig
 from graph.schema import GatewaySchema, build_schema
 from models.database import Database
-from models.migrate import migrate
+from tests.test_cost import SCREEN  # README "Query cost"; that test asserts README holds it
 
 OUT = Path(__file__).parent / "out"
 GOAL = 5
 TARGET = 2.0  # the gateway within 2x of graphql-core
-DATA_TABLES = (
-    "activity_running_total, activity, sync_event, milestone, pause_record, mentor_status, mentor"
-)
-# README "Query cost" (tests/test_cost.py SCREEN asserts README holds it).
-SCREEN = """query Screen {
-  mentors(first: 50) {
-    totalCount
-    nodes {
-      id name
-      status { status isPaused pauseReason expectedReturnDate lastUpdated }
-      pauseRecords(first: 5) { id startDate endDate reason isActive }
-      milestones { id name type status value threshold remaining progressPercentage }
-      personalStats {
-        totalHoursLogged totalActivities completionRate streakDays peerRankPercentile
-      }
-    }
-  }
-}"""
+
 COORDINATOR = Principal(subject="bench", role=Role.COORDINATOR)
 
 
@@ -171,12 +154,9 @@ class Measured:
 
 
 async def measure(name: str, url: str, runs: int, profile: cProfile.Profile | None) -> Measured:
+    await empty_database(url)
     database = Database(url)
     try:
-        await migrate(database)
-        if database.dialect == "postgresql":
-            async with database.engine.begin() as connection:
-                await connection.execute(text(f"TRUNCATE {DATA_TABLES} CASCADE"))
         await seed_demo(database)
         settings = Settings(database_url=url)
         schema = build_schema(limits=settings.graphql_limits())

@@ -129,7 +129,7 @@ def _after_writes(client: httpx.Client, mentors: list[str], count: int) -> list[
     return timings
 
 
-async def _fresh(url: str) -> None:
+async def empty_database(url: str) -> None:
     """Migrate; on PostgreSQL, empty the data tables (the schema itself is kept)."""
     database = Database(url)
     try:
@@ -142,7 +142,7 @@ async def _fresh(url: str) -> None:
 
 
 def _measure(name: str, url: str, ledger: Path, size: int, args: argparse.Namespace) -> Run:
-    asyncio.run(_fresh(url))
+    asyncio.run(empty_database(url))
     print(f"{name}: importing {ledger.name}", file=sys.stderr)
     rate, rss = _import(ledger, url)
     with running_server(url, timeout=60) as base:
@@ -185,7 +185,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def _url(database: str, size: int, args: argparse.Namespace) -> str:
-    """A fresh SQLite file per size; the PostgreSQL database is emptied by `_fresh`."""
+    """A fresh SQLite file per size; the PostgreSQL database is emptied by `empty_database`."""
     if database == "PostgreSQL":
         return str(args.postgres)
     path = OUT / f"stats-{args.mentors}m-{size}.db"

@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -33,7 +31,7 @@ import orjson
 from bench.client import Connection, percentiles
 from bench.load import PRODUCTION, fresh_database
 from bench.rest_get import cpu_seconds
-from tests.live import free_port, wait_until_healthy
+from tests.live import started_server
 
 BEFORE = "0173f8b"  # issue 12's last commit: no write gate, the purge in every request
 EVENTS = "/api/v1/mentor-status-sync/events"
@@ -44,23 +42,9 @@ TURNS = 3
 @contextmanager
 def server(tree: Path, url: str) -> Iterator[tuple[str, int]]:
     """The gateway from `tree` on a free port; (base URL, pid)."""
-    port = free_port()
-    environment = {**os.environ, **PRODUCTION, "DATABASE_URL": url, "PYTHONPATH": str(tree)}
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port"]
-    process = subprocess.Popen(
-        [*command, str(port), "--log-level", "warning"],
-        cwd=tree,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(process, base, 30, lambda: f"{tree} did not start")
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    environment = {**PRODUCTION, "PYTHONPATH": str(tree)}
+    with started_server(url, env=environment, output=subprocess.DEVNULL, cwd=tree) as started:
+        yield started[0], started[1].pid
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO
 
 import httpx
@@ -75,8 +76,10 @@ def started_server(
     env: Mapping[str, str] | None = None,
     stop_timeout: float = 10.0,
     output: IO[bytes] | int | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`running_server`, also yielding the server's process (benchmarks read its CPU time)."""
+    """`running_server`, also yielding the server's process (benchmarks read its CPU time);
+    `cwd` serves the app from another tree (bench/writers.py's earlier build)."""
     port = free_port()
     environment = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
     command = [
@@ -93,7 +96,7 @@ def started_server(
         "warning",
         *(["--workers", str(workers)] if workers > 1 else []),
     ]
-    process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
+    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=output, stderr=output)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(process, base, timeout, lambda: f"server on port {port} did not start")
