@@ -25,6 +25,9 @@ from models.types import utcnow
 KEEP_KEYS_FOR = timedelta(hours=72)
 MAX_KEY_LENGTH = 255
 PURGE_EVERY_SECONDS = 600.0
+# The purge waits this long at most for SQLite's write lock (another process may hold it: the
+# CLI import, another worker); a busy database postpones it to the next round.
+PURGE_LOCK_WAIT_MS = 250
 
 logger = logging.getLogger("mentor_gateway.idempotency")
 
@@ -55,14 +58,14 @@ async def claim(
 async def purge_expired_keys(database: Database) -> None:
     """Forget keys older than KEEP_KEYS_FOR, in a short transaction of its own."""
     async with database.write_turn(), database.sessions() as session:
-        await begin_write(session)
+        await begin_write(session, wait_ms=PURGE_LOCK_WAIT_MS)
         await session.execute(forget_idempotency_keys(created_before=utcnow() - KEEP_KEYS_FOR))
         await session.commit()
 
 
 async def purge_periodically(database: Database, every: float = PURGE_EVERY_SECONDS) -> None:
-    """Run `purge_expired_keys` now and every `every` seconds until cancelled; an outage only
-    postpones it."""
+    """Run `purge_expired_keys` now and every `every` seconds until cancelled; an outage or a
+    busy database only postpones it."""
     while True:
         try:
             await purge_expired_keys(database)

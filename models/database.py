@@ -32,6 +32,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A connection execution option: the transaction about to begin will write, so SQLite takes the
 # write lock at BEGIN rather than failing later when a read lock cannot be upgraded.
 WRITE_INTENT = "mentor_gateway_write"
+# A connection execution option: at most this many ms to wait for SQLite's write lock at BEGIN
+# (default SQLITE_BUSY_TIMEOUT_MS). Background work waits briefly and tries again later: a wait
+# blocks the driver's thread, which a cancelled task (a shutdown) cannot stop.
+BUSY_WAIT_MS = "mentor_gateway_busy_wait_ms"
+_BUSY_WAIT_SET = "mentor_gateway_busy_wait_set"  # the connection's busy_timeout, in its info
 # A hanging server (or route) must fail a request within a bounded time, not hold it until the
 # request deadline: connecting, and (for the app, see Database.command_timeout) each statement.
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
@@ -196,7 +201,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        writes = connection.get_execution_options().get(WRITE_INTENT, False)
+        options = connection.get_execution_options()
+        # Only a connection whose timeout differs pays a PRAGMA (rare: background work).
+        wait_ms = int(options.get(BUSY_WAIT_MS, SQLITE_BUSY_TIMEOUT_MS))
+        if connection.info.get(_BUSY_WAIT_SET, SQLITE_BUSY_TIMEOUT_MS) != wait_ms:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+            connection.info[_BUSY_WAIT_SET] = wait_ms
+        writes = options.get(WRITE_INTENT, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
@@ -273,12 +284,15 @@ class Database:
         await self.engine.dispose()
 
 
-async def begin_write(session: AsyncSession) -> None:
+async def begin_write(session: AsyncSession, *, wait_ms: int | None = None) -> None:
     """Open the session's transaction as a write transaction (SQLite: BEGIN IMMEDIATE).
 
     A server's writers call it inside `Database.write_turn` (graph.context's unit of work), so
     they are served in arrival order; one-process tools (import, seeder) need no gate."""
-    await session.connection(execution_options={WRITE_INTENT: True})
+    options: dict[str, Any] = {WRITE_INTENT: True}
+    if wait_ms is not None:
+        options[BUSY_WAIT_MS] = wait_ms  # SQLite: fail with SQLITE_BUSY after this long
+    await session.connection(execution_options=options)
 
 
 async def take_transaction_lock(session: AsyncSession, key: int) -> None:
