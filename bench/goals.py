@@ -16,8 +16,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCHMARKS = ("bench.rest_get", "bench.writers", "bench.screen")
-# Goals 3 (import) and 4 (detect-milestones) have no benchmark yet: README "Performance goals".
+BENCHMARKS = (
+    "bench.rest_get",
+    "bench.writers",
+    "bench.import_speed",
+    "bench.detect",
+    "bench.screen",
+)
 
 
 def table(figures: list[dict[str, object]]) -> str:

@@ -70,7 +70,7 @@ class Run:
     p95: dict[str, float]
 
 
-def _import(path: Path, url: str) -> tuple[float, float]:
+def import_file(path: Path, url: str) -> tuple[float, float]:
     """Run the importer in a child process; (rows/s it reports, its peak RSS in MB)."""
     done = subprocess.run(
         [sys.executable, "-c", IMPORT, str(path), url], capture_output=True, text=True, check=True
@@ -144,7 +144,7 @@ async def empty_database(url: str) -> None:
 def _measure(name: str, url: str, ledger: Path, size: int, args: argparse.Namespace) -> Run:
     asyncio.run(empty_database(url))
     print(f"{name}: importing {ledger.name}", file=sys.stderr)
-    rate, rss = _import(ledger, url)
+    rate, rss = import_file(ledger, url)
     with running_server(url, timeout=60) as base:
         p50, p95 = _latencies(base, sample_mentors(args.mentors), args.requests)
     return Run(size, rate, rss, p50, p95)

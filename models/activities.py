@@ -15,8 +15,12 @@ from models.types import StoredEnum, UTCDateTime
 class Activity(SQLModel, table=True):
     __tablename__ = "activity"
     __table_args__ = (
-        # Stats and milestone detection read one mentor's ledger in time order.
-        Index("ix_activity_mentor_started", "mentor_id", "started_at"),
+        # Stats and milestone detection read one mentor's ledger in time order; the columns
+        # after started_at let detection's scan read the index alone (migration 0004).
+        Index(
+            "ix_activity_mentor_ledger",
+            *("mentor_id", "started_at", "id", "status", "duration_minutes", "contact_id"),
+        ),
         Index("ix_activity_started", "started_at"),
     )
 

@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
-    CompoundSelect,
     Delete,
     Index,
     Insert,
     Select,
-    String,
     UniqueConstraint,
     and_,
     case,
     delete,
     func,
-    literal,
     select,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
 
 from models.activities import Activity
-from models.types import StoredEnum, UTCDateTime, new_version, utcnow
+from models.types import StoredEnum, UTCDateTime, driver_utc, new_version, undecoded, utcnow
 
 
 class MilestoneDefinition(SQLModel, table=True):
@@ -183,7 +178,7 @@ def definition(key: str) -> Select[MilestoneDefinition]:
     return select(MilestoneDefinition).where(col(MilestoneDefinition.key) == key)
 
 
-# --- detection from the ledger: set-based, a handful of statements for any number of mentors --
+# --- detection from the ledger: one ordered scan, a handful of statements for any number of mentors
 
 
 def _completed(mentor_ids: Sequence[str] | None) -> ColumnElement[bool]:
@@ -193,108 +188,34 @@ def _completed(mentor_ids: Sequence[str] | None) -> ColumnElement[bool]:
     return condition
 
 
-def ledger_totals(
-    mentor_ids: Sequence[str] | None,
-) -> Select[str, int | None, int, int]:
-    """Per mentor: completed minutes, completed activities, distinct contacts helped."""
-    return (
-        select(
-            col(Activity.mentor_id),
-            func.sum(col(Activity.duration_minutes)),
-            func.count(),
-            func.count(func.distinct(col(Activity.contact_id))),
-        )
-        .where(_completed(mentor_ids))
-        .group_by(col(Activity.mentor_id))
-    )
+def completed_ledger(mentor_ids: Sequence[str] | None) -> Select[str, Any, int, str]:
+    """(mentor, started_at, minutes, contact) of every completed activity of these mentors
+    (None: all), each mentor's in time order: what `domain.crossings` scans once.
 
-
-def _running_minutes(mentor_ids: Sequence[str] | None) -> CTE:
-    """Each completed activity with the mentor's running minutes and count up to and with it."""
-    order = (col(Activity.started_at), col(Activity.id))
-    mentor = col(Activity.mentor_id)
-    return (
-        select(
-            mentor,
-            col(Activity.started_at),
-            col(Activity.duration_minutes).label("step"),
-            func.sum(col(Activity.duration_minutes))
-            .over(partition_by=mentor, order_by=order)
-            .label("total"),
-            func.row_number().over(partition_by=mentor, order_by=order).label("nth"),
-        )
-        .where(_completed(mentor_ids))
-        .cte("running_minutes")
-    )
-
-
-def _running_contacts(mentor_ids: Sequence[str] | None) -> CTE:
-    """Each contact's first completed activity with the mentor, numbered in time order."""
-    order = (col(Activity.started_at), col(Activity.id))
-    visits = (
-        select(
-            col(Activity.mentor_id),
-            col(Activity.started_at),
-            col(Activity.id),
-            func.row_number()
-            .over(partition_by=(col(Activity.mentor_id), col(Activity.contact_id)), order_by=order)
-            .label("visit"),
-        )
-        .where(_completed(mentor_ids))
-        .subquery("contact_visits")
-    )
-    return (
-        select(
-            visits.c.mentor_id,
-            visits.c.started_at,
-            func.row_number()
-            .over(partition_by=visits.c.mentor_id, order_by=(visits.c.started_at, visits.c.id))
-            .label("nth"),
-        )
-        .where(visits.c.visit == 1)
-        .cte("running_contacts")
-    )
-
-
-def ledger_crossings(
-    mentor_ids: Sequence[str] | None, catalogue: Sequence[MilestoneDefinition]
-) -> CompoundSelect[str, str, datetime] | None:
-    """(mentor, definition key, started_at) of the activity whose running total first reached
-    each threshold: the one where the total before it was below and the total with it is not.
-
-    One branch per catalogue entry over two running-total CTEs; referenced many times, they are
-    computed once (a join with the catalogue table instead made PostgreSQL redo the windows once
-    per threshold).
+    `ix_activity_mentor_ledger` covers it, so the ledger is read in index order, never sorted.
+    The text columns come `undecoded` (a million rows' per-value conversions cost seconds).
     """
-    minutes, contacts = _running_minutes(mentor_ids), _running_contacts(mentor_ids)
-    branches = []
-    for entry in catalogue:
-        key = literal(entry.key, String)
-        if entry.type == "hours_logged":
-            reached = entry.threshold * 60
-            branches.append(
-                select(minutes.c.mentor_id, key, minutes.c.started_at).where(
-                    minutes.c.total >= reached, minutes.c.total - minutes.c.step < reached
-                )
-            )
-        elif entry.type == "activity_count":
-            branches.append(
-                select(minutes.c.mentor_id, key, minutes.c.started_at).where(
-                    minutes.c.nth == entry.threshold
-                )
-            )
-        elif entry.type == "contacts_helped":
-            branches.append(
-                select(contacts.c.mentor_id, key, contacts.c.started_at).where(
-                    contacts.c.nth == entry.threshold
-                )
-            )
-    return union_all(*branches) if branches else None
+    return (
+        select(
+            undecoded(col(Activity.mentor_id)),
+            undecoded(col(Activity.started_at)),
+            col(Activity.duration_minutes),
+            undecoded(col(Activity.contact_id)),
+        )
+        .where(_completed(mentor_ids))
+        .order_by(col(Activity.mentor_id), col(Activity.started_at), col(Activity.id))
+    )
 
 
 def milestones_of(mentor_ids: Sequence[str] | None) -> Select[*tuple[Any, ...]]:
-    """Plain rows (no ORM objects): detection reads every mentor's at once."""
-    statement = select(*Milestone.__table__.c)  # type: ignore[attr-defined]
+    """What detection compares of every milestone of these mentors (None: all), `undecoded`
+    (it reads them all at once; updated_at and version are only ever overwritten)."""
+    statement = select(
+        *(undecoded(col(Milestone.id)), undecoded(col(Milestone.mentor_id))),
+        *(undecoded(col(Milestone.definition_key)), undecoded(col(Milestone.status))),
+        *(col(Milestone.value), undecoded(col(Milestone.achieved_at))),
+        undecoded(col(Milestone.created_at)),
+    )
     if mentor_ids is not None:
         statement = statement.where(col(Milestone.mentor_id).in_(mentor_ids))
     return statement
@@ -313,6 +234,25 @@ def upsert_milestones(dialect: str) -> Insert:
             for name in ("status", "value", "achieved_at", "updated_at", "version")
         },
     )
+
+
+UPSERT_COLUMNS = (
+    *("id", "mentor_id", "definition_key", "status", "value"),
+    *("achieved_at", "created_at", "updated_at", "version"),
+)
+
+
+def upsert_rows(dialect: str, milestones: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """`upsert_milestones`'s rows for `models.database.write_rows`, from objects with a
+    milestone's attributes, in UPSERT_COLUMNS order."""
+    utc = driver_utc(dialect)
+    return [
+        (
+            *(m.id, m.mentor_id, m.definition_key, m.status, m.value),
+            *(utc(m.achieved_at), utc(m.created_at), utc(m.updated_at), m.version),
+        )
+        for m in milestones
+    ]
 
 
 def delete_milestones(ids: Sequence[str]) -> Delete:

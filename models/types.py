@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, String, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import NullType, TypeDecorator
 
 from models.unreadable import report_unreadable
 
@@ -63,6 +64,43 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+def stored_utc(value: datetime | str | bytes) -> datetime:
+    """A UTCDateTime column's value read `undecoded`: SQLite hands back its text (as bytes),
+    PostgreSQL a naive datetime; both are UTC."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC)
+    text = stored_text(value)
+    try:  # parsing with the offset is 4x faster than parsing, then datetime.replace
+        return datetime.fromisoformat(text + "+00:00")
+    except ValueError:  # text this version did not write (with an offset already?)
+        moment = datetime.fromisoformat(text)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _sqlite_utc(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # SQLAlchemy's SQLite text, offset cut
+
+
+def _postgresql_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def driver_utc(dialect: str) -> Callable[[datetime | None], Any]:
+    """UTCDateTime's bind conversion, for rows handed to the driver as tuples
+    (`models.database.write_rows`): the same stored value, a third of the cost."""
+    return _postgresql_utc if dialect == "postgresql" else _sqlite_utc
+
+
 class StoredEnum(TypeDecorator[str]):
     """A closed set stored as text: reads as a member of `enum`, and a value this version does
     not know (an older version's, or a manual edit) as `fallback`, logged once per value, so
@@ -107,6 +145,36 @@ class StoredEnum(TypeDecorator[str]):
             return member
 
         return decode
+
+
+class _Undecoded(FunctionElement[Any]):
+    """A column as the driver hands it back, with no result type (see `undecoded`)."""
+
+    inherit_cache = True
+    type = NullType()
+
+
+@compiles(_Undecoded)
+def _undecoded(element: _Undecoded, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Undecoded, "sqlite")
+def _undecoded_bytes(element: _Undecoded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+
+
+def undecoded(column: ColumnElement[Any] | Mapped[Any]) -> ColumnElement[Any]:
+    """`column` for bulk scans, skipping per-value work: no result type and, on SQLite, its
+    bytes (text would go through `decode_text`, a Python call per value: 1.2 s per million).
+    Bytes compare and hash as the text does; `stored_text` and `stored_utc` decode the few
+    values a scan keeps. PostgreSQL's driver decodes in C: there the column is unchanged."""
+    return _Undecoded(column)
+
+
+def stored_text(value: str | bytes) -> str:
+    """An `undecoded` text column's value as text."""
+    return value if isinstance(value, str) else value.decode(errors="replace")
 
 
 class _JSONText(FunctionElement[str]):
