@@ -28,6 +28,7 @@ from domain.activity_rows import parse_activity
 from domain.errors import BadInput
 from domain.ledger import CHUNK_SIZE, IngestCounts, LedgerWriter, activity_types
 from models.database import Database, begin_write
+from models.ingest import refresh_statistics
 from models.migrate import migrate
 
 Report = Callable[[int, str], None]  # line number, reason
@@ -102,6 +103,9 @@ class Import:
             await writer.write(chunk)
             self.summary.counts = await writer.finish()
             await session.commit()
+            if (statistics := refresh_statistics(database.dialect)) is not None:
+                await session.execute(statistics)
+                await session.commit()
 
 
 async def import_ledger(

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from typer.testing import CliRunner, Result
 
 from api.cli import cli
@@ -84,6 +85,21 @@ async def test_skip_invalid_imports_the_rest_and_a_second_import_changes_nothing
     second = await _import(database, path, "--skip-invalid")
     assert "4 rows read: 0 inserted, 0 updated, 3 unchanged, 1 rejected" in second.stdout
     assert await _state(database) == imported
+
+
+async def test_an_import_leaves_postgresql_with_planner_statistics(
+    database: Database, tmp_path: Path
+) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics; SQLite plans without them")
+    result = await _import(database, _csv(tmp_path / "ledger.csv", *GOOD))
+    assert result.exit_code == 0, result.output
+    async with database.sessions() as session:
+        # TRUNCATE (between tests) sets reltuples to -1, "never analyzed"; ANALYZE counts rows.
+        counted = await session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'activity'")
+        )
+    assert counted == 3
 
 
 async def test_a_changed_row_updates_the_activity(database: Database, tmp_path: Path) -> None:
