@@ -49,13 +49,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):
-            raise TypeError(f"expected datetime, got {type(value).__name__}")
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return _naive_utc(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -77,28 +71,34 @@ def stored_utc(value: datetime | str | bytes) -> datetime:
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _sqlite_utc(value: datetime | None) -> str | None:
-    if value is None:
-        return None
+def _aware(value: Any) -> datetime:
+    """`value` if it is a datetime with a time zone: what UTCDateTime accepts."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected datetime, got {type(value).__name__}")
     if value.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # SQLAlchemy's SQLite text, offset cut
+    return value
 
 
-def _postgresql_utc(value: datetime | None) -> datetime | None:
+def _naive_utc(value: Any) -> datetime | None:
+    """UTCDateTime's bind conversion (PostgreSQL's driver takes it as it is)."""
+    return None if value is None else _aware(value).astimezone(UTC).replace(tzinfo=None)
+
+
+def _sqlite_utc(value: Any) -> str | None:
+    """What SQLite's DateTime stores for `_naive_utc(value)`, without datetime.replace's cost."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
-    return value.astimezone(UTC).replace(tzinfo=None)
+    moment = _aware(value)
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:26]  # SQLAlchemy's SQLite text, offset cut
 
 
 def driver_utc(dialect: str) -> Callable[[datetime | None], Any]:
     """UTCDateTime's bind conversion, for rows handed to the driver as tuples
-    (`models.database.write_rows`): the same stored value, a third of the cost."""
-    return _postgresql_utc if dialect == "postgresql" else _sqlite_utc
+    (`models.database.write_rows`): the same stored value, a third of the cost on SQLite."""
+    return _naive_utc if dialect == "postgresql" else _sqlite_utc
 
 
 class StoredEnum(TypeDecorator[str]):
