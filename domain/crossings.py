@@ -10,9 +10,9 @@ catalogue entry (issue 13: 24-32 s on the 1M ledger, now a few seconds).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from models.types import stored_text
 
@@ -22,13 +22,13 @@ _TOP = (float("inf"), "")
 Rung = tuple[float, str]  # (threshold, definition key)
 
 
-class Definition(Protocol):
-    @property
-    def key(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def threshold(self) -> int: ...
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A catalogue entry as detection reads it (plain: ORM attributes cost 0.7 s per run)."""
+
+    key: str
+    type: str
+    threshold: int
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,17 @@ class Ladders:
     contacts: tuple[Rung, ...]
 
     @classmethod
-    def of(cls, catalogue: Iterable[Definition]) -> Ladders:
-        rungs: dict[str, list[Rung]] = {"minutes": [], "activities": [], "contacts": []}
-        for entry in catalogue:
-            if entry.type == "hours_logged":
-                rungs["minutes"].append((entry.threshold * 60, entry.key))
-            elif entry.type == "activity_count":
-                rungs["activities"].append((entry.threshold, entry.key))
-            elif entry.type == "contacts_helped":
-                rungs["contacts"].append((entry.threshold, entry.key))
-        ladders = {name: (*sorted(found), _TOP) for name, found in rungs.items()}
-        return cls(**ladders)
+    def of(cls, ladders: Mapping[str, Sequence[Entry]]) -> Ladders:
+        """From the catalogue's entries per type, thresholds ascending."""
+
+        def rungs(kind: str, unit: int = 1) -> tuple[Rung, ...]:
+            return (*((entry.threshold * unit, entry.key) for entry in ladders.get(kind, ())), _TOP)
+
+        return cls(
+            minutes=rungs("hours_logged", unit=60),
+            activities=rungs("activity_count"),
+            contacts=rungs("contacts_helped"),
+        )
 
 
 @dataclass(slots=True)
