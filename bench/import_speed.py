@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.stats import empty_database, import_file
+from bench.stats import empty_database, import_file, sqlite_file_url
 from bench.stats_ledger import write_ledger
 from domain.activities import FIELDS
 
@@ -73,9 +73,7 @@ def size(activities: int) -> str:
 def fresh_sqlite(name: str) -> tuple[Path, str]:
     """A new SQLite file in bench/out/, migrated to the gateway's schema; its path and URL."""
     path = OUT / name
-    for leftover in (path, path.with_suffix(".db-wal"), path.with_suffix(".db-shm")):
-        leftover.unlink(missing_ok=True)
-    url = f"sqlite+aiosqlite:///{path}"
+    url = sqlite_file_url(path)
     asyncio.run(empty_database(url))
     return path, url
 

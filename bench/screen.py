@@ -50,7 +50,7 @@ from graphql import (
 
 from api.settings import Settings
 from auth.principal import Principal, Role
-from bench.stats import empty_database
+from bench.stats import empty_database, sqlite_file_url
 from domain.demo import seed_demo
 from graph.broker import broker_for
 from graph.context import Context, GraphConfig
@@ -252,10 +252,7 @@ def _arguments() -> argparse.Namespace:
 
 async def _main(args: argparse.Namespace) -> list[Measured]:
     OUT.mkdir(exist_ok=True)
-    path = OUT / "screen.db"
-    for leftover in (path, path.with_suffix(".db-wal"), path.with_suffix(".db-shm")):
-        leftover.unlink(missing_ok=True)
-    targets = [("SQLite", f"sqlite+aiosqlite:///{path}")]
+    targets = [("SQLite", sqlite_file_url(OUT / "screen.db"))]
     if args.postgres:
         targets.append(("PostgreSQL", args.postgres))
     results = []

@@ -188,7 +188,11 @@ def _url(database: str, size: int, args: argparse.Namespace) -> str:
     """A fresh SQLite file per size; the PostgreSQL database is emptied by `empty_database`."""
     if database == "PostgreSQL":
         return str(args.postgres)
-    path = OUT / f"stats-{args.mentors}m-{size}.db"
+    return sqlite_file_url(OUT / f"stats-{args.mentors}m-{size}.db")
+
+
+def sqlite_file_url(path: Path) -> str:
+    """The URL of a SQLite file at `path`, with any earlier file there (and its WAL) removed."""
     for leftover in (path, path.with_suffix(".db-wal"), path.with_suffix(".db-shm")):
         leftover.unlink(missing_ok=True)
     return f"sqlite+aiosqlite:///{path}"
