@@ -1,9 +1,11 @@
 """`mentor-gateway import PATH`: load an activity ledger from CSV or JSON Lines.
 
-One pass, one transaction: rows are validated and written as the file streams by (memory does
-not grow with its size). A bad row is reported with its line number; unless --skip-invalid,
-writing stops there, the rest of the file is still validated (every bad row is reported) and
-the transaction is rolled back, so nothing is imported.
+One pass, one transaction: rows are validated as the file streams by and staged in a temporary
+table (domain.staged_ledger), a chunk at a time, so memory does not grow with the file's size;
+at the end a few statements merge them into the ledger, running totals and milestones. A bad
+row is reported with its line number; unless --skip-invalid, staging stops there, the rest of
+the file is still validated (every bad row is reported) and the transaction is rolled back, so
+nothing is imported.
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from api.ledger_files import FileProblem, read_rows
 from api.settings import Settings
 from domain import clock
-from domain.activities import ActivityInput, ActivityRules
-from domain.activity_rows import parse_activity
+from domain.activities import FIELDS, ActivityRules
+from domain.activity_rows import FastRows, Staged, parse_activity, staged
 from domain.errors import BadInput
-from domain.ledger import CHUNK_SIZE, IngestCounts, LedgerWriter, activity_types
+from domain.ledger import IngestCounts, activity_types
+from domain.staged_ledger import StagedImport
 from models.database import Database, begin_write
 from models.ingest import refresh_statistics
 from models.migrate import migrate
 
 Report = Callable[[int, str], None]  # line number, reason
+STAGE_CHUNK = 10_000  # rows read, then staged, at a time: what the import holds in memory
 
 
 @dataclass
@@ -62,16 +66,20 @@ class Import:
     progress: Progress | None = None
     summary: Summary = field(default_factory=Summary)
 
-    def activities(self, rules: ActivityRules) -> Iterator[ActivityInput]:
+    def activities(self, rules: ActivityRules) -> Iterator[Staged]:
         """The file's valid activities; each bad row is reported and counted."""
         advance = self._tracker()
+        fast = FastRows(rules)
         for line, raw, position in read_rows(self.path):
             self.summary.read += 1
             advance(position)
-            try:
+            if not isinstance(raw, str) and (row := fast(raw)) is not None:
+                yield row
+                continue
+            try:  # the rare row: parse_activity names what is wrong with it
                 if isinstance(raw, str):
                     raise BadInput(raw)
-                yield parse_activity(raw, rules)
+                yield staged(parse_activity(dict(zip(FIELDS, raw, strict=False)), rules))
             except BadInput as error:
                 self.summary.rejected += 1
                 self.report(line, error.message)
@@ -89,19 +97,19 @@ class Import:
         async with database.sessions() as session:
             await begin_write(session)
             rules = ActivityRules(await activity_types(session), clock.now())
-            writer = await LedgerWriter.open(session, now=rules.now)
-            chunk: list[ActivityInput] = []
+            staging = await StagedImport.open(session, now=rules.now)
+            chunk: list[Staged] = []
             for activity in self.activities(rules):
                 if self.summary.rejected and not skip_invalid:
                     continue  # nothing will be kept: only go on reporting bad rows
                 chunk.append(activity)
-                if len(chunk) == CHUNK_SIZE:
-                    await writer.write(chunk)
+                if len(chunk) == STAGE_CHUNK:
+                    await staging.add(chunk)
                     chunk.clear()
             if self.summary.rejected and not skip_invalid:
                 return  # leaving the block rolls the transaction back
-            await writer.write(chunk)
-            self.summary.counts = await writer.finish()
+            await staging.add(chunk)
+            self.summary.counts = await staging.finish()
             await session.commit()
             if (statistics := refresh_statistics(database.dialect)) is not None:
                 await session.execute(statistics)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from domain.activities import FIELDS
 
-# (line number, the row's raw values or what makes it unreadable, bytes of the file read so far)
-Row = tuple[int, dict[str, Any] | str, int]
+# (line number, the row's values in FIELDS order (None where absent) or what makes it
+# unreadable, bytes of the file read so far)
+Values = Sequence[Any]
+Row = tuple[int, Values | str, int]
 
 
 class FileProblem(Exception):
@@ -38,25 +40,37 @@ def read_rows(path: Path) -> Iterator[Row]:
             raise FileProblem(f"is not readable UTF-8 {suffix[1:]} ({error})") from None
 
 
-def _csv_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    reader = csv.DictReader(handle)
-    missing = [name for name in FIELDS if name not in (reader.fieldnames or [])]
+def _csv_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, Values | str]]:
+    reader = csv.reader(handle)
+    header = next(reader, [])
+    missing = [name for name in FIELDS if name not in header]
     if missing:
         raise FileProblem(f"the header row lacks {', '.join(missing)}")
+    if tuple(header) == FIELDS:  # the usual file: rows are already in order
+        for row in reader:
+            if row:  # a blank line is no row (as csv.DictReader has it)
+                yield reader.line_num, row
+        return
+    # A repeated column name means its last column, as csv.DictReader has it.
+    where = {name: index for index, name in enumerate(header)}
+    positions = [where[name] for name in FIELDS]
     for row in reader:
-        yield reader.line_num, row
+        if row:
+            yield reader.line_num, [row[i] if i < len(row) else None for i in positions]
 
 
-def _json_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _json_rows(handle: io.TextIOWrapper) -> Iterator[tuple[int, Values | str]]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
-        yield number, _json_object(line)
+        yield number, _json_values(line)
 
 
-def _json_object(line: str) -> dict[str, Any] | str:
+def _json_values(line: str) -> Values | str:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as error:
         return f"the line is not JSON ({error.msg})"
-    return value if isinstance(value, dict) else "the line is not a JSON object"
+    if not isinstance(value, dict):
+        return "the line is not a JSON object"
+    return [value.get(name) for name in FIELDS]

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
-from domain.activities import FIELDS, ActivityInput, ActivityRules, ActivityStatus, bad_input
+from domain.activities import (
+    EARLIEST_START,
+    FIELDS,
+    FUTURE_TOLERANCE,
+    MAX_DURATION_MINUTES,
+    ActivityInput,
+    ActivityRules,
+    ActivityStatus,
+    bad_input,
+)
+from domain.validation import MAX_ID_LENGTH, MAX_NAME_LENGTH
 
 Parser = Callable[[Mapping[str, Any]], Any]
 
@@ -70,3 +82,74 @@ def parse_activity(raw: Mapping[str, Any], rules: ActivityRules) -> ActivityInpu
     if problems:
         raise bad_input({name: problems[name] for name in FIELDS if name in problems})
     return ActivityInput(**values)
+
+
+# One row as the ledger's bulk writer takes it, in FIELDS order.
+Staged = tuple[str, str, str, str, str, datetime, int, str]
+_ID_TEXT = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{MAX_ID_LENGTH - 1}}}")
+_UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")  # domain.validation.text_problem's two refusals
+_STATUSES = frozenset(status.value for status in ActivityStatus)
+
+
+@dataclass(frozen=True)
+class FastRows:
+    """`parse_activity`'s common case at a fraction of its cost, for imports of many rows.
+
+    A row of eight strings in FIELDS order that meets every rule becomes the same values
+    `parse_activity` would give; any other row is None, and `parse_activity` (which names each
+    problem) judges it. So the rules live in one place, and this only ever accepts less.
+    """
+
+    rules: ActivityRules
+
+    @cached_property
+    def _types(self) -> frozenset[str]:
+        return frozenset(t for t in self.rules.activity_types if _ID_TEXT.fullmatch(t))
+
+    @cached_property
+    def _latest(self) -> datetime:
+        return self.rules.now + FUTURE_TOLERANCE
+
+    def __call__(self, values: Sequence[Any]) -> Staged | None:
+        try:
+            id, mentor_id, name, type_id, contact_id, started, minutes, status = (
+                value.strip() for value in values
+            )
+            at = datetime.fromisoformat(started)
+            if at.tzinfo is None:
+                return None
+            at = at.astimezone(UTC)
+        except (AttributeError, TypeError, ValueError):  # not eight strings; not a timestamp
+            return None
+        fits = (
+            _ID_TEXT.fullmatch(id)
+            and _ID_TEXT.fullmatch(mentor_id)
+            and _ID_TEXT.fullmatch(contact_id)
+            and type_id in self._types
+            and status in _STATUSES
+            and 0 < len(name) <= MAX_NAME_LENGTH
+            and not _UNPRINTABLE.search(name)
+            and minutes.isascii()
+            and minutes.isdigit()
+            and EARLIEST_START <= at <= self._latest
+        )
+        if not fits:
+            return None
+        duration = int(minutes)
+        if duration > MAX_DURATION_MINUTES:
+            return None
+        return (id, mentor_id, name, type_id, contact_id, at, duration, status)
+
+
+def staged(activity: ActivityInput) -> Staged:
+    """An activity as the bulk writer takes it (what FastRows gives for the same row)."""
+    return (
+        activity.id,
+        activity.mentor_id,
+        activity.mentor_name or activity.mentor_id,
+        activity.activity_type_id,
+        activity.contact_id,
+        activity.started_at,
+        activity.duration_minutes,
+        activity.status.value,
+    )

@@ -1,19 +1,22 @@
 """Writing the activity ledger: idempotent by activity id, batched, running totals kept exact.
 
 A repeated id with the same data changes nothing; with different data it updates the row. The
-writer runs inside the caller's transaction and never commits: a GraphQL batch or a whole
-imported file is one transaction, so it lands entirely or not at all.
+writer runs inside the caller's transaction and never commits: a GraphQL batch is one
+transaction, so it lands entirely or not at all. Whole files take the staged path
+(domain.staged_ledger), which shares this module's mentor creation and running totals, and a
+test holds its outcome to this writer's (tests/test_import_staged.py).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.activities import ActivityInput, ActivityRules
@@ -117,21 +120,8 @@ class LedgerWriter:
         for activity in activities:
             names.setdefault(activity.mentor_id, activity.mentor_name or activity.mentor_id)
         known = set((await self.session.scalars(known_mentor_ids(list(names)))).all())
-        new = [mentor_id for mentor_id in names if mentor_id not in known]
-        if not new:
-            return
-        mentors = [{"id": m, "name": names[m], "created_at": self.now} for m in new]
-        await self.session.execute(insert_new_mentors(self._dialect), mentors)
-        # Every mentor has a status, and every new mentor starts active (domain.mentors).
-        statuses = [
-            MentorStatus(mentor_id=mentor_id, status=StatusValue.ACTIVE, last_updated=self.now)
-            for mentor_id in new
-        ]
-        await self.session.execute(
-            insert_statuses(self._dialect), [_status_row(status) for status in statuses]
-        )
-        for status in statuses:
-            record_status_change(self.session, status)
+        new = {mentor_id: name for mentor_id, name in names.items() if mentor_id not in known}
+        await create_mentors(self.session, new, now=self.now)
 
     async def finish(self) -> IngestCounts:
         """Rebuild the running totals and milestones of every mentor this ingest touched."""
@@ -142,16 +132,40 @@ class LedgerWriter:
         return self.counts
 
 
-async def refresh_running_totals(session: AsyncSession, mentor_ids: Iterable[str]) -> None:
+async def create_mentors(session: AsyncSession, names: Mapping[str, str], *, now: datetime) -> None:
+    """Create these mentors (id: name), each with a first status, announced on commit."""
+    if not names:
+        return
+    dialect = session.get_bind().dialect.name
+    mentors = [{"id": m, "name": name, "created_at": now} for m, name in names.items()]
+    await session.execute(insert_new_mentors(dialect), mentors)
+    # Every mentor has a status, and every new mentor starts active (domain.mentors).
+    statuses = [
+        MentorStatus(mentor_id=mentor_id, status=StatusValue.ACTIVE, last_updated=now)
+        for mentor_id in names
+    ]
+    await session.execute(insert_statuses(dialect), [_status_row(status) for status in statuses])
+    for status in statuses:
+        record_status_change(session, status)
+
+
+async def refresh_running_totals(
+    session: AsyncSession, mentor_ids: Iterable[str] | Select[tuple[str]]
+) -> None:
     """Recompute these mentors' running totals from the ledger, and mark the ledger changed.
 
-    Every writer of the ledger calls this in its own transaction (the ingest above, the demo
-    seeder), so the totals, and the caches keyed on the ledger version, are never stale.
+    Every writer of the ledger calls this in its own transaction (the ingest above, the file
+    import, the demo seeder), so the totals, and the caches keyed on the ledger version, are
+    never stale. The mentors are ids, or a query naming them (the import's staging table).
     """
-    touched = sorted(set(mentor_ids))
-    if not touched:
-        return
-    for batch in chunked(touched, MENTOR_CHUNK):
+    if isinstance(mentor_ids, Select):
+        batches: Iterable[Sequence[str] | Select[tuple[str]]] = [mentor_ids]
+    else:
+        touched = sorted(set(mentor_ids))
+        if not touched:
+            return
+        batches = chunked(touched, MENTOR_CHUNK)
+    for batch in batches:
         await session.execute(drop_running_totals(batch))
         await session.execute(rebuild_running_totals(batch))
     await session.execute(new_ledger_version(secrets.token_hex(16)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, insert, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -354,3 +354,23 @@ async def write_rows(
         raise ValueError(f"columns {columns} do not match the statement's {compiled.positiontup}")
     if rows:
         await connection.exec_driver_sql(str(compiled), list(rows))
+
+
+async def copy_rows(
+    session: AsyncSession, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Append rows (tuples in `columns` order, values as the driver takes them) to `table`:
+    PostgreSQL's COPY, the fastest way in, or SQLite's executemany (`write_rows`).
+
+    COPY bypasses SQLAlchemy's execution events: what it loads is counted in rows, not
+    statements. Meant for bulk loads of tables the caller owns (the import's staging table).
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        await write_rows(session, insert(table), columns, rows)
+        return
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))

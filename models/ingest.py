@@ -80,7 +80,7 @@ def known_mentor_ids(ids: Sequence[str]) -> Select[str]:
     return select(col(Mentor.id)).where(col(Mentor.id).in_(ids))
 
 
-def drop_running_totals(mentor_ids: Sequence[str]) -> Delete:
+def drop_running_totals(mentor_ids: Sequence[str] | Select[tuple[str]]) -> Delete:
     return delete(ActivityRunningTotal).where(col(ActivityRunningTotal.mentor_id).in_(mentor_ids))
 
 
@@ -88,7 +88,7 @@ def new_ledger_version(token: str) -> Update:
     return update(ActivityLedgerVersion).values(token=token)
 
 
-def rebuild_running_totals(mentor_ids: Sequence[str]) -> Insert:
+def rebuild_running_totals(mentor_ids: Sequence[str] | Select[tuple[str]]) -> Insert:
     """Recompute these mentors' running totals from the ledger (after `drop_running_totals`).
 
     One row per instant with completed minutes; instants holding only cancelled work would

@@ -21,7 +21,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from api.app import create_app
 from api.rest.table import ROUTES
@@ -31,7 +30,7 @@ from auth.tokens import mint_token
 from graph.access import RULES, install_policy
 from graph.context import Context
 from graph.schema import build_schema
-from tests.conftest import DATA_TABLES
+from tests.conftest import empty_data_tables
 
 SECRET = "access-table-test-secret-0123456789abcdef"
 CALLERS = ("anonymous", "self", "other", "coordinator", "admin")
@@ -53,7 +52,7 @@ async def secured_app(module_database_url: str) -> AsyncIterator[FastAPI]:
     app = create_app(Settings(database_url=module_database_url, auth_jwt_secret=SECRET))
     if app.state.database.dialect == "postgresql":
         async with app.state.database.engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} CASCADE"))
+            await empty_data_tables(connection)
     async with app.router.lifespan_context(app):
         yield app
     await app.state.database.dispose()

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import column, insert, table, text
+from sqlalchemy import column, insert, table
 
 from api.app import create_app
 from api.settings import Settings
@@ -23,7 +23,7 @@ from auth.principal import Role
 from auth.tokens import mint_token
 from graph.schema import build_schema
 from models.database import Database
-from tests.conftest import DATA_TABLES, POSTGRES_URL
+from tests.conftest import POSTGRES_URL, empty_data_tables
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -43,8 +43,7 @@ async def api(module_database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     if url == POSTGRES_URL:
         database = Database(url)
         async with database.engine.begin() as connection:
-            tables = ", ".join((*DATA_TABLES, "audit_events"))
-            await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+            await empty_data_tables(connection)
         await database.dispose()
     app = create_app(Settings(database_url=url, auth_jwt_secret=SECRET))
     transport = httpx.ASGITransport(app=app)

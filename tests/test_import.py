@@ -92,10 +92,12 @@ async def test_an_import_leaves_postgresql_with_planner_statistics(
 ) -> None:
     if database.dialect != "postgresql":
         pytest.skip("PostgreSQL's planner statistics; SQLite plans without them")
+    async with database.engine.begin() as connection:
+        # TRUNCATE sets reltuples to -1, "never analyzed"; ANALYZE counts rows.
+        await connection.execute(text("TRUNCATE activity CASCADE"))
     result = await _import(database, _csv(tmp_path / "ledger.csv", *GOOD))
     assert result.exit_code == 0, result.output
     async with database.sessions() as session:
-        # TRUNCATE (between tests) sets reltuples to -1, "never analyzed"; ANALYZE counts rows.
         counted = await session.scalar(
             text("SELECT reltuples FROM pg_class WHERE relname = 'activity'")
         )

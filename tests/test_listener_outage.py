@@ -1,6 +1,8 @@
 """The LISTEN connection that feeds subscriptions survives an outage: a refused or a hanging
 PostgreSQL (tests/tcp_proxy.py between them), one log line each way, and notifications flow
-again once it is back, without a restart. PostgreSQL is needed in both CI runs: unreachable fails.
+again once it is back, without a restart. The test makes its own channel on the server's
+`postgres` database, so it runs in the SQLite run only (`own_databases`), where PostgreSQL
+being unreachable fails it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from models.notify import Listener
 from tests.tcp_proxy import TcpProxy
 
+pytestmark = pytest.mark.own_databases
 HOST, PORT = "127.0.0.1", 5432
 SERVER = f"postgresql://postgres@{HOST}:{PORT}/postgres"
 LOGGER = "mentor_gateway.notify"

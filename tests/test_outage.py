@@ -2,8 +2,9 @@
 
 A TCP proxy (tests/tcp_proxy.py) sits between the service and PostgreSQL on 127.0.0.1:5432;
 cutting it plays the outage for real: refused connections, a hanging server, a connection lost
-just before COMMIT. Every test makes its own PostgreSQL database, so this file runs (and must
-pass) in the SQLite and in the PostgreSQL runs alike; PostgreSQL being unreachable fails it.
+just before COMMIT. Every test makes its own PostgreSQL database (or SQLite file), so the
+SQLite run runs this file and the PostgreSQL run, which would repeat it exactly, leaves it out
+(`own_databases`); PostgreSQL being unreachable fails it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from tests.factories import make_mentor
 from tests.live import running_server
 from tests.tcp_proxy import TcpProxy
 
+pytestmark = pytest.mark.own_databases
 POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
 # The server the PostgreSQL run uses, else the one on this machine; the database is our own.
 SERVER_URL = os.environ.get("TEST_DATABASE_URL") or (

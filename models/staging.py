@@ -1,0 +1,143 @@
+"""The import's staging tables, and the set-based statements that merge them into the ledger.
+
+An import first copies every valid row of its file into `import_row`, a temporary table of the
+import's own connection (SQLite: `executemany` of tuples; PostgreSQL: COPY). A handful of
+statements then do what the row-at-a-time writer did per chunk, each once for the whole file:
+count inserted, updated and unchanged rows, name the mentors to create, upsert the ledger, and
+list the mentors whose running totals and milestones change. The tables live and die inside
+the import's transaction: a rolled-back import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, TextClause, text
+
+from models.types import UTCDateTime
+
+staging = MetaData()  # not the application's metadata: migrations never see these tables
+
+ROW_COLUMNS = (
+    "seq",
+    "id",
+    "mentor_id",
+    "mentor_name",
+    "activity_type_id",
+    "contact_id",
+    "started_at",
+    "duration_minutes",
+    "status",
+)
+
+import_row = Table(
+    "import_row",
+    staging,
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # the file's order
+    Column("id", String, nullable=False),
+    Column("mentor_id", String, nullable=False),
+    Column("mentor_name", String, nullable=False),
+    Column("activity_type_id", String, nullable=False),
+    Column("contact_id", String, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),  # stored as the ledger stores it
+    Column("duration_minutes", Integer, nullable=False),
+    Column("status", String, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+# Built after the load (one sort, not a million index inserts): the later statements find each
+# id's rows, and the one before or after, by it.
+# (An Index on the Table would be created with it, before the load.)
+INDEX_ROWS = text("CREATE INDEX import_row_by_id ON import_row (id, seq)")
+
+# Mentors whose ledger the import changed: their running totals and milestones are rebuilt.
+import_mentor = Table(
+    "import_mentor",
+    staging,
+    Column("mentor_id", String, primary_key=True),
+    prefixes=["TEMPORARY"],
+)
+
+_LEDGER = (
+    "mentor_id",
+    "activity_type_id",
+    "contact_id",
+    "started_at",
+    "duration_minutes",
+    "status",
+)
+
+
+def _same(left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{name} = {right}.{name}" for name in _LEDGER)
+
+
+# Each staged row judged against what its id held just before it: the file's previous row for
+# that id, else the ledger's. Identical is unchanged, absent is inserted, the rest updated (the
+# row-at-a-time writer's counts, duplicates within a file included).
+VERDICTS = text(f"""
+WITH ordered AS (
+    SELECT r.*, LAG(r.seq) OVER (PARTITION BY r.id ORDER BY r.seq) AS prior_seq
+    FROM import_row r
+)
+SELECT verdict, count(*) FROM (
+    SELECT CASE
+        WHEN o.prior_seq IS NOT NULL THEN
+            CASE WHEN {_same("p", "o")} THEN 'unchanged' ELSE 'updated' END
+        WHEN a.id IS NULL THEN 'inserted'
+        WHEN {_same("a", "o")} THEN 'unchanged'
+        ELSE 'updated'
+    END AS verdict
+    FROM ordered o
+    LEFT JOIN import_row p ON p.seq = o.prior_seq
+    LEFT JOIN activity a ON a.id = o.id
+) judged
+GROUP BY verdict
+""")
+
+# The last row of each id (it wins) where it differs from the ledger.
+_CHANGED = f"""
+SELECT r.* FROM import_row r
+LEFT JOIN activity a ON a.id = r.id
+WHERE NOT EXISTS (SELECT 1 FROM import_row later WHERE later.id = r.id AND later.seq > r.seq)
+  AND (a.id IS NULL OR NOT ({_same("a", "r")}))
+"""
+
+# Before the upsert: the mentors of the changed rows, and of the rows they overwrite.
+TOUCHED_MENTORS = text(f"""
+INSERT INTO import_mentor (mentor_id)
+SELECT mentor_id FROM ({_CHANGED}) changed
+UNION
+SELECT a.mentor_id FROM ({_CHANGED}) changed JOIN activity a ON a.id = changed.id
+""")
+
+# Mentors the file names that do not exist yet, each with the name on its first row.
+NEW_MENTORS = text("""
+SELECT r.mentor_id, r.mentor_name FROM import_row r
+JOIN (
+    SELECT min(seq) AS seq FROM import_row
+    WHERE mentor_id NOT IN (SELECT id FROM mentor)
+    GROUP BY mentor_id
+) first ON first.seq = r.seq
+ORDER BY r.seq
+""")
+
+_WRITTEN = ("id", *_LEDGER)
+# SQLite needs the SELECT's WHERE (which _CHANGED has) to read ON CONFLICT as the upsert's.
+UPSERT_CHANGED = text(f"""
+INSERT INTO activity ({", ".join(_WRITTEN)})
+SELECT {", ".join(_WRITTEN)} FROM ({_CHANGED}) changed WHERE true
+ON CONFLICT (id) DO UPDATE SET {", ".join(f"{name} = excluded.{name}" for name in _LEDGER)}
+""")
+
+TOUCHED_IDS = text("SELECT mentor_id FROM import_mentor ORDER BY mentor_id")
+
+
+def refresh_planner(dialect: str, *tables: str) -> TextClause | None:
+    """PostgreSQL: statistics for tables the import just filled (or, for `activity`, grew
+    many-fold), in its transaction: without them the running-totals rebuild planned for empty
+    tables. SQLite plans without statistics: None."""
+    return text(f"ANALYZE {', '.join(tables)}") if dialect == "postgresql" else None
+
+
+def drop_staging() -> list[TextClause]:
+    """Before the commit: on SQLite a temporary table would outlive it, on the pooled
+    connection."""
+    return [text(f"DROP TABLE {table.name}") for table in (import_row, import_mentor)]
