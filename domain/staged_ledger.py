@@ -10,9 +10,10 @@ outcome is the same rows, counts and announcements as the writer's, in the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Index, func, select
@@ -24,6 +25,7 @@ from domain.ledger import INGEST_LOCK, IngestCounts, create_mentors, refresh_run
 from domain.milestones import detect_from_ledger
 from models.activities import activity_table
 from models.database import copy_rows, take_transaction_lock
+from models.ingest import refresh_statistics
 from models.mentors import Mentor
 from models.staging import (
     INDEX_ROWS,
@@ -36,7 +38,6 @@ from models.staging import (
     drop_staging,
     import_mentor,
     import_row,
-    refresh_planner,
 )
 from models.types import driver_utc
 
@@ -64,7 +65,11 @@ class StagedImport:
     session: AsyncSession
     now: datetime
     _staged: int = 0
-    _utc: Any = field(default=None, repr=False)  # the driver's form of a timestamp
+
+    @cached_property
+    def _utc(self) -> Callable[[datetime], Any]:
+        """The driver's form of a timestamp (what UTCDateTime stores)."""
+        return driver_utc(self.session.get_bind().dialect.name)
 
     @classmethod
     async def open(cls, session: AsyncSession, *, now: datetime) -> StagedImport:
@@ -72,7 +77,7 @@ class StagedImport:
         connection = await session.connection()
         await connection.run_sync(lambda sync: import_row.create(sync))
         await connection.run_sync(lambda sync: import_mentor.create(sync))
-        return cls(session, now, _utc=driver_utc(connection.dialect.name))
+        return cls(session, now)
 
     async def add(self, rows: Sequence[Staged]) -> None:
         """Stage rows (in FIELDS order), after every row staged before them."""
@@ -85,9 +90,9 @@ class StagedImport:
         self._staged += len(tuples)
 
     async def _analyze(self, *tables: str) -> None:
-        if (
-            statement := refresh_planner(self.session.get_bind().dialect.name, *tables)
-        ) is not None:
+        """Statistics, in the import's transaction, for tables it just filled (PostgreSQL)."""
+        statement = refresh_statistics(self.session.get_bind().dialect.name, tables)
+        if statement is not None:
             await self.session.execute(statement)
 
     async def _upsert(self) -> None:
@@ -111,12 +116,8 @@ class StagedImport:
         session = self.session
         await session.execute(INDEX_ROWS)
         await self._analyze("import_row")
-        verdicts = {verdict: int(n) for verdict, n in await session.execute(VERDICTS)}
-        counts = IngestCounts(
-            inserted=verdicts.get("inserted", 0),
-            updated=verdicts.get("updated", 0),
-            unchanged=verdicts.get("unchanged", 0),
-        )
+        # The verdicts are IngestCounts' own field names; one absent from the file stays 0.
+        counts = IngestCounts(**{str(v): int(n) for v, n in await session.execute(VERDICTS)})
         new: dict[str, str] = {m: str(name) for m, name in await session.execute(NEW_MENTORS)}
         await create_mentors(session, new, now=self.now)
         await session.execute(TOUCHED_MENTORS)

@@ -12,21 +12,10 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, TextClause, text
 
+from models.ingest import UPDATED_FIELDS
 from models.types import UTCDateTime
 
 staging = MetaData()  # not the application's metadata: migrations never see these tables
-
-ROW_COLUMNS = (
-    "seq",
-    "id",
-    "mentor_id",
-    "mentor_name",
-    "activity_type_id",
-    "contact_id",
-    "started_at",
-    "duration_minutes",
-    "status",
-)
 
 import_row = Table(
     "import_row",
@@ -42,6 +31,8 @@ import_row = Table(
     Column("status", String, nullable=False),
     prefixes=["TEMPORARY"],
 )
+ROW_COLUMNS = tuple(import_row.c.keys())  # the order StagedImport.add hands rows in
+
 # Built after the load (one sort, not a million index inserts): the later statements find each
 # id's rows, and the one before or after, by it.
 # (An Index on the Table would be created with it, before the load.)
@@ -55,14 +46,7 @@ import_mentor = Table(
     prefixes=["TEMPORARY"],
 )
 
-_LEDGER = (
-    "mentor_id",
-    "activity_type_id",
-    "contact_id",
-    "started_at",
-    "duration_minutes",
-    "status",
-)
+_LEDGER = UPDATED_FIELDS  # what decides "same data" is what an upsert overwrites
 
 
 def _same(left: str, right: str) -> str:
@@ -128,13 +112,6 @@ ON CONFLICT (id) DO UPDATE SET {", ".join(f"{name} = excluded.{name}" for name i
 """)
 
 TOUCHED_IDS = text("SELECT mentor_id FROM import_mentor ORDER BY mentor_id")
-
-
-def refresh_planner(dialect: str, *tables: str) -> TextClause | None:
-    """PostgreSQL: statistics for tables the import just filled (or, for `activity`, grew
-    many-fold), in its transaction: without them the running-totals rebuild planned for empty
-    tables. SQLite plans without statistics: None."""
-    return text(f"ANALYZE {', '.join(tables)}") if dialect == "postgresql" else None
 
 
 def drop_staging() -> list[TextClause]:
