@@ -16,46 +16,38 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Index, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.activity_rows import Staged
 from domain.ledger import INGEST_LOCK, IngestCounts, create_mentors, refresh_running_totals
 from domain.milestones import detect_from_ledger
 from models.activities import activity_table
+from models.bulk_load import (
+    add_foreign_keys,
+    create_ledger_indexes,
+    drop_foreign_keys,
+    drop_ledger_indexes,
+)
 from models.database import copy_rows, take_transaction_lock
 from models.ingest import refresh_statistics
 from models.mentors import Mentor
 from models.staging import (
+    DISTINCT_IDS,
     INDEX_ROWS,
     NEW_MENTORS,
     ROW_COLUMNS,
     TOUCHED_IDS,
-    TOUCHED_MENTORS,
-    UPSERT_CHANGED,
     VERDICTS,
     drop_staging,
     import_mentor,
     import_row,
+    touched_mentors,
+    upsert_changed,
 )
 from models.types import driver_utc
 
 LARGE_LOAD = 50_000  # staged rows: below this, rebuilding the ledger's indexes gains nothing
-
-
-def _secondary_indexes() -> list[Index]:
-    return sorted(activity_table().indexes, key=lambda index: str(index.name))
-
-
-def _drop_secondary_indexes(connection: Connection) -> None:
-    for index in _secondary_indexes():
-        index.drop(connection)
-
-
-def _create_secondary_indexes(connection: Connection) -> None:
-    for index in _secondary_indexes():
-        index.create(connection)
 
 
 @dataclass
@@ -95,37 +87,52 @@ class StagedImport:
         if statement is not None:
             await self.session.execute(statement)
 
-    async def _upsert(self) -> None:
-        """The changed rows into the ledger. A load at least the ledger's size drops the
-        ledger's secondary indexes first and builds them after: one sort each, instead of a
-        B-tree insert per row (on the 1M ledger, most of the import's time). PostgreSQL locks
-        the ledger against readers until the commit then; SQLite's readers keep their snapshot.
-        """
+    def _large(self, ledger: int) -> bool:
+        """At least the ledger's size: the load goes faster without the ledger's per-row
+        upkeep (models.bulk_load), which is put back after it."""
+        return self._staged >= ledger and self._staged >= LARGE_LOAD
+
+    async def _upsert(self, *, large: bool, every_row_new: bool) -> None:
+        """The changed rows into the ledger; a large load without the ledger's secondary
+        indexes and foreign keys. The indexes are back before anything reads the ledger."""
         session = self.session
-        ledger = await session.scalar(select(func.count()).select_from(activity_table()))
-        rebuild = self._staged >= (ledger or 0) and self._staged >= LARGE_LOAD
         connection = await session.connection()
-        if rebuild:
-            await connection.run_sync(_drop_secondary_indexes)
-        await session.execute(UPSERT_CHANGED)
-        if rebuild:
-            await connection.run_sync(_create_secondary_indexes)
+        if large:
+            await connection.run_sync(drop_ledger_indexes)
+            await connection.run_sync(drop_foreign_keys)
+        await session.execute(upsert_changed(every_row_new=every_row_new))
+        if large:
+            await connection.run_sync(create_ledger_indexes)
+
+    async def _counts(self, *, ledger: int) -> tuple[IngestCounts, bool]:
+        """The verdicts, and whether every staged row is new. Into an empty ledger with no id
+        twice (a first import) every row is inserted: no row needs judging, which on the 1M
+        ledger is the costliest statement after the upsert."""
+        if ledger == 0 and await self.session.scalar(DISTINCT_IDS) == self._staged:
+            return IngestCounts(inserted=self._staged), True
+        # The verdicts are IngestCounts' own field names; one absent from the file stays 0.
+        found = await self.session.execute(VERDICTS)
+        return IngestCounts(**{str(v): int(n) for v, n in found}), False
 
     async def finish(self) -> IngestCounts:
         """Merge the staged rows: counts, new mentors, the upsert, running totals, milestones."""
         session = self.session
         await session.execute(INDEX_ROWS)
         await self._analyze("import_row")
-        # The verdicts are IngestCounts' own field names; one absent from the file stays 0.
-        counts = IngestCounts(**{str(v): int(n) for v, n in await session.execute(VERDICTS)})
+        ledger = await session.scalar(select(func.count()).select_from(activity_table())) or 0
+        counts, every_row_new = await self._counts(ledger=ledger)
         new: dict[str, str] = {m: str(name) for m, name in await session.execute(NEW_MENTORS)}
         await create_mentors(session, new, now=self.now)
-        await session.execute(TOUCHED_MENTORS)
-        await self._upsert()
+        await session.execute(touched_mentors(every_row_new=every_row_new))
+        large = self._large(ledger)
+        await self._upsert(large=large, every_row_new=every_row_new)
         await self._analyze("activity", "import_mentor")
         touched = list((await session.scalars(TOUCHED_IDS)).all())
         if touched:
             await refresh_running_totals(session, select(import_mentor.c.mentor_id))
+        if large:  # after the running totals, which a large load rebuilds without them too
+            await (await session.connection()).run_sync(add_foreign_keys)
+        if touched:
             everyone = await session.scalar(select(func.count()).select_from(Mentor))
             # Every mentor touched (a first import): one pass over the ledger, not id lists.
             await detect_from_ledger(

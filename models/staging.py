@@ -84,13 +84,25 @@ WHERE NOT EXISTS (SELECT 1 FROM import_row later WHERE later.id = r.id AND later
   AND (a.id IS NULL OR NOT ({_same("a", "r")}))
 """
 
-# Before the upsert: the mentors of the changed rows, and of the rows they overwrite.
-TOUCHED_MENTORS = text(f"""
+# Every staged row, when the ledger is empty and no id repeats: then each row is new and none
+# needs judging (a first import, the usual large one).
+_EVERY_ROW = "SELECT r.* FROM import_row r"
+
+
+def _changed(every_row_new: bool) -> str:
+    return _EVERY_ROW if every_row_new else _CHANGED
+
+
+def touched_mentors(*, every_row_new: bool) -> TextClause:
+    """Before the upsert: the mentors of the changed rows, and of the rows they overwrite."""
+    changed = _changed(every_row_new)
+    return text(f"""
 INSERT INTO import_mentor (mentor_id)
-SELECT mentor_id FROM ({_CHANGED}) changed
+SELECT mentor_id FROM ({changed}) changed
 UNION
-SELECT a.mentor_id FROM ({_CHANGED}) changed JOIN activity a ON a.id = changed.id
+SELECT a.mentor_id FROM ({changed}) changed JOIN activity a ON a.id = changed.id
 """)
+
 
 # Mentors the file names that do not exist yet, each with the name on its first row.
 NEW_MENTORS = text("""
@@ -104,13 +116,19 @@ ORDER BY r.seq
 """)
 
 _WRITTEN = ("id", *_LEDGER)
-# SQLite needs the SELECT's WHERE (which _CHANGED has) to read ON CONFLICT as the upsert's.
-UPSERT_CHANGED = text(f"""
+
+
+def upsert_changed(*, every_row_new: bool) -> TextClause:
+    """The changed rows into the ledger. SQLite needs the SELECT's WHERE to read ON CONFLICT
+    as the upsert's."""
+    return text(f"""
 INSERT INTO activity ({", ".join(_WRITTEN)})
-SELECT {", ".join(_WRITTEN)} FROM ({_CHANGED}) changed WHERE true
+SELECT {", ".join(_WRITTEN)} FROM ({_changed(every_row_new)}) changed WHERE true
 ON CONFLICT (id) DO UPDATE SET {", ".join(f"{name} = excluded.{name}" for name in _LEDGER)}
 """)
 
+
+DISTINCT_IDS = text("SELECT count(DISTINCT id) FROM import_row")
 TOUCHED_IDS = text("SELECT mentor_id FROM import_mentor ORDER BY mentor_id")
 
 

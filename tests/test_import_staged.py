@@ -114,30 +114,55 @@ async def _empty(database: Database) -> None:
         await empty_data_tables(connection)
 
 
-async def _activity_indexes(database: Database) -> list[str]:
+async def _ledger_schema(database: Database) -> dict[str, list[str]]:
+    """The ledger's indexes, and the foreign keys of the tables a large load fills."""
+
+    def found(sync: Any) -> dict[str, list[str]]:
+        inspector = inspect(sync)
+        schema = {"indexes": sorted(str(i["name"]) for i in inspector.get_indexes("activity"))}
+        for table in ("activity", "activity_running_total"):
+            keys = inspector.get_foreign_keys(table)
+            schema[table] = sorted(repr(sorted(key.items())) for key in keys)
+        return schema
+
     async with database.engine.connect() as connection:
-        found = await connection.run_sync(lambda sync: inspect(sync).get_indexes("activity"))
-    return sorted(str(index["name"]) for index in found)
+        return await connection.run_sync(found)
 
 
+def _first_of_each_id(rows: list[ActivityInput]) -> list[ActivityInput]:
+    return list({row.id: row for row in reversed(rows)}.values())[::-1]
+
+
+# Over a ledger; into an empty one with ids repeated in the file; into an empty one with none
+# repeated (every row new: the import skips judging them).
+OVER = ("a ledger", "nothing", "nothing, no id twice")
+
+
+@pytest.mark.parametrize("over", OVER)
 @pytest.mark.parametrize("large", [False, True], ids=["small load", "large load"])
 async def test_the_staged_import_matches_the_row_at_a_time_writer(
-    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large: bool
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large: bool, over: str
 ) -> None:
-    """A large load (at least the ledger's size) drops the ledger's secondary indexes and
-    builds them again: the same outcome, and the same indexes after."""
+    """A large load (at least the ledger's size) drops the ledger's secondary indexes (and on
+    PostgreSQL its foreign keys) and puts them back: the same outcome, and the same schema."""
     if large:  # 1,500 rows over a ledger of 400: large, once the floor is out of the way
         monkeypatch.setattr(domain.staged_ledger, "LARGE_LOAD", 0)
-    indexes = await _activity_indexes(database)
-    assert "ix_activity_mentor_ledger" in indexes
+    schema = await _ledger_schema(database)
+    assert "ix_activity_mentor_ledger" in schema["indexes"]
+    assert schema["activity"]
+    assert schema["activity_running_total"]
     ledger, rows = generate(seed=13)
+    if over != "a ledger":
+        ledger = []
+    if over == "nothing, no id twice":
+        rows = _first_of_each_id(rows)
     await _write(database, ledger)
     expected_counts = await _write(database, rows)
     expected = await _everything(database)
     assert expected["milestones"], "the generated ledger crosses no threshold: nothing compared"
-    assert expected_counts.updated
-    assert expected_counts.unchanged
     assert expected_counts.inserted
+    repeats = over != "nothing, no id twice"  # an id of the ledger's, or the file's, again
+    assert bool(expected_counts.updated) == bool(expected_counts.unchanged) == repeats
 
     await _empty(database)
     await _write(database, ledger)
@@ -146,4 +171,4 @@ async def test_the_staged_import_matches_the_row_at_a_time_writer(
     c = expected_counts
     assert f"{c.inserted} inserted, {c.updated} updated, {c.unchanged} unchanged" in result.output
     assert await _everything(database) == expected
-    assert await _activity_indexes(database) == indexes
+    assert await _ledger_schema(database) == schema
