@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from domain.errors import BadInput, NotFound
 from domain.events import record_change
 from domain.periods import FIRST_YEAR, LAST_YEAR, check_calendar_date, local_midnight
 from domain.validation import MAX_COUNT, MAX_FIGURE, check_id, check_number, number_problem
-from models.database import feed_rows, write_rows
+from models.database import feed_rows, write_many
 from models.mentors import Mentor, all_mentor_ids
 from models.milestones import (
     UPSERT_COLUMNS,
@@ -247,7 +248,9 @@ async def _apply(session: AsyncSession, plans: Iterable[_Plan]) -> int:
     if upserts:
         dialect = session.get_bind().dialect.name
         rows = upsert_rows(dialect, upserts)
-        await write_rows(session, upsert_milestones(dialect), UPSERT_COLUMNS, rows)
+        # One planned row per mentor and definition: no conflict key twice.
+        upsert = partial(upsert_milestones, dialect)
+        await write_many(session, upsert, UPSERT_COLUMNS, rows)
     if deletions:
         await session.execute(delete_milestones(deletions))
     return achieved

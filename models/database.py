@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, event, insert, text
+from sqlalchemy import Column, Insert, MetaData, Select, Table, event, insert, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -374,3 +374,37 @@ async def copy_rows(
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
+
+
+COPY_FROM = 1_000  # rows: from here on, PostgreSQL's COPY and one statement beat executemany
+
+
+async def write_many(
+    session: AsyncSession,
+    statement: Callable[[Select[Any] | None], Insert],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """`statement(None)` (an INSERT of `columns`, an upsert say) once per row, as `write_rows`.
+    On PostgreSQL, from COPY_FROM rows on: the rows COPYed into a temporary table with the
+    target's column types, then `statement(<a SELECT of them>)` once. An executemany there is
+    a statement per row, each with its round of triggers (102,589 milestone rows: 4.5 s).
+    One statement cannot update a row twice: the rows must not repeat a conflict key.
+    """
+    connection = await session.connection()
+    each = statement(None)
+    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        await write_rows(session, each, columns, rows)
+        return
+    table = each.table
+    assert isinstance(table, Table)
+    incoming = Table(
+        f"incoming_{table.name}",
+        MetaData(),
+        *(Column(name, table.c[name].type) for name in columns),
+        prefixes=["TEMPORARY"],
+    )
+    await connection.run_sync(lambda sync: incoming.create(sync))
+    await copy_rows(session, incoming, columns, rows)
+    await session.execute(statement(select(*(incoming.c[name] for name in columns))))
+    await connection.run_sync(lambda sync: incoming.drop(sync))

@@ -221,12 +221,21 @@ def milestones_of(mentor_ids: Sequence[str] | None) -> Select[*tuple[Any, ...]]:
     return statement
 
 
-def upsert_milestones(dialect: str) -> Insert:
-    """INSERT … ON CONFLICT (mentor, definition) DO UPDATE, for executemany."""
+UPSERT_COLUMNS = (
+    *("id", "mentor_id", "definition_key", "status", "value"),
+    *("achieved_at", "created_at", "updated_at", "version"),
+)
+
+
+def upsert_milestones(dialect: str, source: Select[Any] | None = None) -> Insert:
+    """INSERT … ON CONFLICT (mentor, definition) DO UPDATE of UPSERT_COLUMNS: for executemany,
+    or of `source`'s rows (models.database.write_many)."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # The Table, not the entity: the ORM's bulk path would split the rows into one statement per
     # set of non-null columns; Core sends them all in one executemany.
     statement = insert(Milestone.__table__)  # type: ignore[attr-defined]
+    if source is not None:
+        statement = statement.from_select(UPSERT_COLUMNS, source)
     return statement.on_conflict_do_update(
         index_elements=["mentor_id", "definition_key"],
         set_={
@@ -234,12 +243,6 @@ def upsert_milestones(dialect: str) -> Insert:
             for name in ("status", "value", "achieved_at", "updated_at", "version")
         },
     )
-
-
-UPSERT_COLUMNS = (
-    *("id", "mentor_id", "definition_key", "status", "value"),
-    *("achieved_at", "created_at", "updated_at", "version"),
-)
 
 
 def upsert_rows(dialect: str, milestones: Iterable[Any]) -> list[tuple[Any, ...]]:

@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+import models.database
 from domain import milestones
 from domain.milestones import SCAN_BATCH
 from models.activities import Activity
-from models.database import Database
+from models.database import COPY_FROM, Database
 from models.milestones import Milestone, MilestoneDefinition
 from tests.domain.test_milestones import _detect
 from tests.factories import activity, add_ledger, make_mentor
@@ -82,6 +83,21 @@ def _reference(ledger: list[Activity], mentors: list[str], catalogue: list[Entry
     return expected
 
 
+async def _catalogue_and_stored(database: Database) -> tuple[list[Entry], set[Row]]:
+    async with database.sessions() as session:
+        catalogue = [
+            (d.key, d.type, d.threshold)
+            for d in (await session.execute(select(MilestoneDefinition))).scalars()
+        ]
+        stored = {
+            (m.mentor_id, m.definition_key, m.status, m.value, m.achieved_at)
+            for m in (await session.execute(select(Milestone).order_by(col(Milestone.id))))
+            .scalars()
+            .all()
+        }
+    return catalogue, stored
+
+
 @pytest.mark.parametrize("batch", [SCAN_BATCH, 7])  # 7: mentors' rows split across batches
 async def test_detection_matches_the_reference_on_a_generated_ledger(
     database: Database, batch: int, monkeypatch: pytest.MonkeyPatch
@@ -96,17 +112,7 @@ async def test_detection_matches_the_reference_on_a_generated_ledger(
 
     detection = await _detect(database)
 
-    async with database.sessions() as session:
-        catalogue = [
-            (d.key, d.type, d.threshold)
-            for d in (await session.execute(select(MilestoneDefinition))).scalars()
-        ]
-        stored = {
-            (m.mentor_id, m.definition_key, m.status, m.value, m.achieved_at)
-            for m in (await session.execute(select(Milestone).order_by(col(Milestone.id))))
-            .scalars()
-            .all()
-        }
+    catalogue, stored = await _catalogue_and_stored(database)
     expected = _reference(ledger, mentors, catalogue)
     assert stored == expected
     achieved = sum(1 for row in expected if row[2] == "achieved")
@@ -116,3 +122,31 @@ async def test_detection_matches_the_reference_on_a_generated_ledger(
         "milestone_100contacts",
         "milestone_500activities",
     }
+
+
+@pytest.mark.parametrize("copy_from", [COPY_FROM, 1], ids=["executemany", "copy"])
+async def test_detection_over_a_growing_ledger_matches_the_reference(
+    database: Database, copy_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Detected over the ledger's first months, then over all of it: the second pass updates
+    rows the first wrote (values up, thresholds newly reached). With `copy`, PostgreSQL writes
+    them through COPY and one upsert (models.database.write_many), which a detection takes
+    from COPY_FROM rows on; below that, and on SQLite, an executemany."""
+    monkeypatch.setattr(models.database, "COPY_FROM", copy_from)
+    rng = Random(20261203)
+    mentors = [f"mentor_{n:02}" for n in range(14)]
+    for mentor in mentors:
+        await make_mentor(database, id=mentor)
+    ledger = _ledger(rng, mentors)
+    cut = START + timedelta(days=100)
+    await add_ledger(database, *(a for a in ledger if a.started_at < cut))
+    first = await _detect(database)
+    await add_ledger(database, *(a for a in ledger if a.started_at >= cut))
+
+    second = await _detect(database)
+
+    catalogue, stored = await _catalogue_and_stored(database)
+    assert stored == _reference(ledger, mentors, catalogue)
+    assert first.rows_written > 100  # every mentor's rows, then
+    assert 30 < second.rows_written < first.rows_written  # updates: values grew, not all
+    assert second.newly_achieved > 5
