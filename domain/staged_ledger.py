@@ -47,7 +47,9 @@ from models.staging import (
 )
 from models.types import driver_utc
 
-LARGE_LOAD = 50_000  # staged rows: below this, rebuilding the ledger's indexes gains nothing
+# Staged rows: below this, taking the ledger's indexes and keys off and back (models.bulk_load)
+# gains nothing.
+LARGE_LOAD = 50_000
 
 
 @dataclass

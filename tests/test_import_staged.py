@@ -130,7 +130,10 @@ async def _ledger_schema(database: Database) -> dict[str, list[str]]:
 
 
 def _first_of_each_id(rows: list[ActivityInput]) -> list[ActivityInput]:
-    return list({row.id: row for row in reversed(rows)}.values())[::-1]
+    first: dict[str, ActivityInput] = {}
+    for row in rows:
+        first.setdefault(row.id, row)
+    return list(first.values())
 
 
 # Over a ledger; into an empty one with ids repeated in the file; into an empty one with none
