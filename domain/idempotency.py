@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import BadInput, Conflict
-from models.database import Database, begin_write, is_unavailable
+from models.database import Database, begin_write, execute_core, is_unavailable
 from models.sync import claim_idempotency_key, forget_idempotency_keys, idempotency_record
 from models.types import utcnow
 
@@ -44,7 +44,7 @@ async def claim(
     statement = claim_idempotency_key(
         dialect, scope=scope, mentor_id=owner, key=key, fingerprint=digest, result_id=result_id
     )
-    if (await session.execute(statement)).scalar_one_or_none() is not None:
+    if (await execute_core(session, statement)).scalar_one_or_none() is not None:
         return None
     found = idempotency_record(scope=scope, mentor_id=owner, key=key)
     record = (await session.execute(found)).scalar_one()

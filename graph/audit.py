@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.principal import Principal
 from graph.info import Info
 from models.audit import insert_audit_events
+from models.database import execute_core
 from models.types import utcnow
 
 _PENDING = "mentor_gateway_pending_audit"
@@ -78,7 +79,7 @@ async def write_audit(
         }
         for entry in pending
     ]
-    await session.execute(insert_audit_events(), rows)
+    await execute_core(session, insert_audit_events(), rows)
     return len(rows)
 
 

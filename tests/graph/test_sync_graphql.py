@@ -69,6 +69,27 @@ async def test_rejected_event_reports_why(gql: GraphQL, database: Database) -> N
     assert result["resultingStatus"] == "active"
 
 
+async def test_a_rejected_submission_runs_one_statement_per_step(
+    gql: GraphQL, database: Database
+) -> None:
+    """Claim the key, read the status, insert the event, insert its audit row (and BEGIN on
+    SQLite): the mentor is looked up only when it has no status row (README goal 2)."""
+    await make_mentor(database, id="mentor-042")
+    rejected = {
+        "mentorId": "mentor-042",
+        "eventType": "ResumeMentorEvent",
+        "clientTimestamp": _now(),
+    }
+    body = await gql(
+        "mutation($input: StatusEventInput!) { submitStatusEvent(input: $input, "
+        'idempotencyKey: "k") { accepted } }',
+        input=rejected,
+    )
+    assert body["data"] == {"submitStatusEvent": {"accepted": False}}, body
+    begin = 1 if database.dialect == "sqlite" else 0
+    assert body["extensions"]["sqlStatements"] == 4 + begin
+
+
 async def test_same_key_different_request_is_bad_input(gql: GraphQL, database: Database) -> None:
     await make_mentor(database, id="mentor-042")
     base = {"mentorId": "mentor-042", "eventType": "PauseMentorEvent", "clientTimestamp": _now()}
