@@ -38,7 +38,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -54,7 +54,8 @@ from starlette.types import Receive, Scope, Send
 from auth.principal import Principal, Role
 from bench.client import Connection
 from bench.load import PRODUCTION, fresh_database
-from bench.writers import EVENTS, MENTORS
+from bench.writers import EVENTS, MENTORS, event_body, mentor_id
+from domain.status_rules import StatusEvent
 from domain.sync import Submission, submit_event
 from graph.audit import audited
 from graph.context import Context
@@ -110,14 +111,10 @@ def recorded_statements(engine: Any) -> Iterator[list[Statement]]:
         event.remove(engine, "before_cursor_execute", note)
 
 
-def submission(number: int) -> dict[str, Any]:
-    """bench/writers.py's: each mentor always gets the same event type, so after the first
-    pause most are logged as rejected (an invalid transition), as they are there."""
-    return {
-        "mentor_id": f"w-{number % MENTORS:03}",
-        "event_type": "PauseMentorEvent" if number % 2 else "ResumeMentorEvent",
-        "client_timestamp": datetime.now(UTC).isoformat(),
-    }
+def submission(number: int) -> dict[str, str]:
+    """bench/writers.py's events: each mentor always gets the same event type, so after the
+    first pause most are logged as rejected (an invalid transition), as they are there."""
+    return event_body(number, number)
 
 
 async def bare_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -225,7 +222,7 @@ async def measure(
         body = submission(next(counter))
         given = Submission(
             mentor_id=body["mentor_id"],
-            event_type=body["event_type"],
+            event_type=StatusEvent(body["event_type"]),
             client_timestamp=datetime.fromisoformat(body["client_timestamp"]),
         )
         async with context.unit_of_work() as session:
@@ -233,7 +230,7 @@ async def measure(
             audited(as_resolved, session, "SyncEvent", row.id)
 
     for n in range(MENTORS):
-        answer = await rest.post("/api/v1/mentor-statuses", json={"mentor_id": f"w-{n:03}"})
+        answer = await rest.post("/api/v1/mentor-statuses", json={"mentor_id": mentor_id(n)})
         assert answer.status_code == 201, answer.text
     for _ in range(WARM_UP):
         await by_rest()

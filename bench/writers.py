@@ -55,10 +55,23 @@ def earlier_tree(revision: str) -> Iterator[Path]:
         yield Path(directory)
 
 
+def mentor_id(number: int) -> str:
+    return f"w-{number % MENTORS:03}"
+
+
+def event_body(mentor: int, turn: int) -> dict[str, str]:
+    """A sync event for mentor `mentor` (mod MENTORS): a pause on odd turns, else a resume."""
+    return {
+        "mentor_id": mentor_id(mentor),
+        "event_type": "PauseMentorEvent" if turn % 2 else "ResumeMentorEvent",
+        "client_timestamp": datetime.now(UTC).isoformat(),
+    }
+
+
 async def seed(base: str) -> None:
     connection = Connection(base)
     for n in range(MENTORS):
-        body = orjson.dumps({"mentor_id": f"w-{n:03}"})
+        body = orjson.dumps({"mentor_id": mentor_id(n)})
         status, answer = await connection.request("POST", "/api/v1/mentor-statuses", body)
         assert status == 201, answer
     await connection.close()
@@ -70,11 +83,7 @@ async def burst(base: str, clients: int, events: int) -> list[float]:
     async def client(number: int) -> list[float]:
         connection, timings = Connection(base), []
         for event in range(events):
-            body = {
-                "mentor_id": f"w-{(number * events + event) % MENTORS:03}",
-                "event_type": "PauseMentorEvent" if event % 2 else "ResumeMentorEvent",
-                "client_timestamp": datetime.now(UTC).isoformat(),
-            }
+            body = event_body(number * events + event, event)
             headers = {"Idempotency-Key": uuid.uuid4().hex}
             started = time.perf_counter()
             status, answer = await connection.request("POST", EVENTS, orjson.dumps(body), headers)

@@ -417,5 +417,5 @@ async def write_many(
     )
     await connection.run_sync(lambda sync: incoming.create(sync))
     await copy_rows(session, incoming, columns, rows)
-    await session.execute(statement(select(*(incoming.c[name] for name in columns))))
+    await connection.execute(statement(select(*(incoming.c[name] for name in columns))))
     await connection.run_sync(lambda sync: incoming.drop(sync))
